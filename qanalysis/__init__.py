@@ -1,0 +1,17 @@
+"""qanalysis — track, forecast and report the indicators of a five-year quality plan.
+
+温州市质量强市“十四五”发展规划指标监测: 基期值、目标值、年度数据、趋势、2025年达标预测与分县报告。
+"""
+__version__ = "0.1.0"
+
+from .dataset import Dataset, PlanInfo  # noqa: E402
+
+
+def load(*args, **kwargs):
+    """See :func:`qanalysis.loading.load`."""
+    from .loading import load as _load
+
+    return _load(*args, **kwargs)
+
+
+__all__ = ["Dataset", "PlanInfo", "load", "__version__"]

@@ -1,0 +1,81 @@
+"""Atomic writes: a reader sees the old file or the new one, never half of one.
+
+Write to a temporary file in the same folder, flush and fsync, then
+``os.replace`` — atomic on POSIX and Windows within one file system.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success move it into place.
+
+    On any exception the temporary file is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=suffix or (target.suffix + ".tmp"), dir=target.parent
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_bytes(target: str | os.PathLike, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
+    write_bytes(target, text.encode(encoding))
+
+
+def write_with(target: str | os.PathLike, writer: Callable[[Path], object]) -> None:
+    """Call ``writer(tmp_path)`` and move the result into place atomically."""
+    with atomic_path(target) as tmp:
+        writer(tmp)
+
+
+def write_csv(df, target: str | os.PathLike, **kwargs) -> None:
+    """A DataFrame as UTF-8 CSV, atomically."""
+    kwargs.setdefault("index", False)
+    write_with(target, lambda p: df.to_csv(p, **kwargs))
+
+
+@contextlib.contextmanager
+def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
+    """Build a whole folder beside ``target`` and swap it in at the end.
+
+    The old folder, if any, is kept until the new one is in place, then removed.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old.{os.getpid()}")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

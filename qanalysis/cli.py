@@ -1,0 +1,64 @@
+"""``qanalysis`` command line: one subcommand a module, imported only when used.
+
+Each module named in :data:`COMMANDS` provides ``configure_parser(parser)`` and
+``run(args) -> int``. Importing lazily keeps ``qanalysis --help`` fast (papermill
+alone costs seconds to import). Errors the user can act on
+(:class:`~qanalysis.errors.QAnalysisError`) are printed without a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("qanalysis.prepare", "raw → processed: parse, validate, write atomically"),
+    "validate": ("qanalysis.validate", "check input files without writing anything"),
+    "template": ("qanalysis.template", "write the wide Excel sheet for analysts to fill"),
+    "catalogue": ("qanalysis.catalogue", "print the plan's indicator catalogue"),
+    "assess": ("qanalysis.assess", "trend, progress and target-year forecast for every series"),
+    "review13": ("qanalysis.review", "assess the previous plan's targets (表1)"),
+    "backtest": ("qanalysis.backtest", "rolling-origin evaluation of the forecasts"),
+    "charts": ("qanalysis.plots", "write the chart set for a region as PNG and SVG"),
+    "gallery": ("qanalysis.gallery", "render every chart type for one region to look at"),
+    "reports": ("qanalysis.reports", "run the county report notebook for every region"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qanalysis",
+        description="Track the indicators of a five-year quality plan: 质量强市规划指标监测.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == only:
+            importlib.import_module(module).configure_parser(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import QAnalysisError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    parser = build_parser(only=command)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args) or 0)
+    except QAnalysisError as exc:
+        print(f"qanalysis {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was left in place", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Problems found in input, reported all at once, in plain words.
+
+A :class:`Problem` names where (file, sheet, row, column) and why. Readers and
+validators collect problems instead of raising on the first; the command line
+prints them and exits non-zero. No traceback reaches the user.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    reason: str
+    row: int | None = None  # 1-based, as a spreadsheet shows it (header is row 1)
+    column: str | None = None
+    sheet: str | None = None
+    cell: str | None = None  # e.g. "C7" for Excel
+    severity: str = "error"  # "error" refuses the input; "warning" is reported only
+    code: str = "invalid"  # short machine-readable kind, e.g. "unknown_indicator"
+
+    def where(self) -> str:
+        parts = [self.file]
+        if self.sheet is not None:
+            parts.append(f"sheet {self.sheet!r}")
+        if self.cell is not None:
+            parts.append(f"cell {self.cell}")
+        elif self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        tag = "error" if self.severity == "error" else "warning"
+        return f"{self.where()}: {tag} [{self.code}]: {self.reason}"
+
+
+class QAnalysisError(Exception):
+    """An error the user can act on; the CLI prints its message, no traceback."""
+
+
+@dataclass
+class InputError(QAnalysisError):
+    """Raised when input has one or more errors; carries every problem found."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.summary())
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def summary(self) -> str:
+        n_err = len(self.errors)
+        n_warn = len(self.problems) - n_err
+        lines = [f"{n_err} error(s), {n_warn} warning(s) in the input:"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def raise_if_errors(problems: Iterable[Problem]) -> list[Problem]:
+    """Raise :class:`InputError` when any problem is an error; return them otherwise."""
+    problems = list(problems)
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return problems
