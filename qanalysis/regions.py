@@ -1,0 +1,164 @@
+"""Regions and per-region targets.
+
+The plan sets the city's targets; section 十 asks each county to set its own
+from them. A county's target is, in order: an override in
+``county_targets.csv``; for rates and other ``level`` indicators, the city's
+target (``city_default``); for counts (``stock``/``increment``), the city's
+target shared out by the regions' ``weight`` (``pro_rata``) — a count such as
+60万件 trademarks cannot be every county's target. ``target_basis`` records
+which rule gave each number, so a report can say so.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .dataset import REGION_COLUMNS, TARGET_COLUMNS, PlanInfo, typed
+from .errors import Problem
+from .targetparse import parse_cell
+
+REGION_RAW_COLUMNS = ["code", "name_zh", "name_en", "level", "parent", "weight"]
+OVERRIDE_RAW_COLUMNS = ["region", "indicator", "baseline", "target", "comparator", "note", "source"]
+_CODE = re.compile(r"^\d{6}$")
+
+
+def read_regions(path: Path, info: PlanInfo) -> tuple[pd.DataFrame, list[Problem]]:
+    from .catalogue import read_raw_csv
+
+    problems: list[Problem] = []
+    raw = read_raw_csv(path, REGION_RAW_COLUMNS, problems)
+    if raw is None:
+        return typed(pd.DataFrame(columns=REGION_RAW_COLUMNS), REGION_COLUMNS), problems
+    f = str(path)
+    for i, r in enumerate(raw.to_dict("records")):
+        row = i + 2
+        if not _CODE.match(r["code"]):
+            problems.append(Problem(f, f"code {r['code']!r} is not a 6-digit GB/T 2260 code",
+                                    row=row, column="code", code="bad_code"))
+        if r["level"] not in ("city", "county"):
+            problems.append(Problem(f, f"level {r['level']!r} must be 'city' or 'county'",
+                                    row=row, column="level", code="bad_level"))
+        if r["level"] == "county" and r["parent"] != info.city_code:
+            problems.append(Problem(f, f"parent {r['parent']!r} is not the plan's city {info.city_code}",
+                                    row=row, column="parent", code="bad_parent"))
+    dup = raw["code"].duplicated(keep=False)
+    for i in np.flatnonzero(dup):
+        problems.append(Problem(f, f"region code {raw['code'].iat[i]} is listed twice",
+                                row=int(i) + 2, column="code", code="duplicate_region"))
+    if info.city_code not in set(raw["code"]):
+        problems.append(Problem(f, f"the plan's city {info.city_code} is not listed", code="missing_city"))
+    weight = pd.to_numeric(raw["weight"].replace("", np.nan), errors="coerce")
+    bad_w = raw["weight"].ne("") & (weight.isna() | (weight < 0))
+    for i in np.flatnonzero(bad_w):
+        problems.append(Problem(f, f"weight {raw['weight'].iat[i]!r} must be a number ≥ 0",
+                                row=int(i) + 2, column="weight", code="bad_weight"))
+    df = raw.assign(weight=weight)
+    # City first, then counties in code order: the order every table and chart uses.
+    df = df.assign(_o=df["level"].ne("city")).sort_values(["_o", "code"]).drop(columns="_o")
+    return typed(df, REGION_COLUMNS), problems
+
+
+def read_overrides(path: Path, catalogue: pd.DataFrame, regions: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, list[Problem]]:
+    from .catalogue import read_raw_csv
+
+    problems: list[Problem] = []
+    if not path.exists():
+        return pd.DataFrame(columns=OVERRIDE_RAW_COLUMNS), problems
+    raw = read_raw_csv(path, OVERRIDE_RAW_COLUMNS, problems)
+    if raw is None:
+        return pd.DataFrame(columns=OVERRIDE_RAW_COLUMNS), problems
+    f = str(path)
+    ids, codes = set(catalogue["id"]), set(regions["code"])
+    out = []
+    for i, r in enumerate(raw.to_dict("records")):
+        row = i + 2
+        ok = True
+        if r["region"] not in codes:
+            problems.append(Problem(f, f"unknown region {r['region']!r}", row=row, column="region",
+                                    code="unknown_region"))
+            ok = False
+        if r["indicator"] not in ids:
+            problems.append(Problem(f, f"unknown indicator {r['indicator']!r}", row=row,
+                                    column="indicator", code="unknown_indicator"))
+            ok = False
+        vals = {}
+        for col in ("baseline", "target"):
+            c = parse_cell(r[col])
+            if c.state == "number":
+                vals[col] = c.value
+            elif c.state == "missing":
+                vals[col] = np.nan
+            else:
+                problems.append(Problem(f, f"{r[col]!r} is not a number", row=row, column=col,
+                                        code="bad_number"))
+                ok = False
+        if r["comparator"] not in ("", ">=", "<=", "=="):
+            problems.append(Problem(f, f"comparator {r['comparator']!r} is not >=, <= or ==",
+                                    row=row, column="comparator", code="bad_comparator"))
+            ok = False
+        if ok:
+            out.append({**r, **vals})
+    return pd.DataFrame(out, columns=OVERRIDE_RAW_COLUMNS), problems
+
+
+def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.DataFrame,
+                  info: PlanInfo) -> pd.DataFrame:
+    """One row per (region, indicator): baseline, target, comparator and the rule used."""
+    counties = regions[regions["level"] == "county"]
+    w = counties["weight"].fillna(1.0).to_numpy(float)
+    share = dict(zip(counties["code"], w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / max(len(w), 1))))
+    ov = {(r["region"], r["indicator"]): r for r in overrides.to_dict("records")}
+    rows = []
+    for ind in catalogue.to_dict("records"):
+        base = dict(indicator=ind["id"], baseline_year=ind["baseline_year"],
+                    target_year=ind["target_year"], comparator=ind["comparator"])
+        rows.append({**base, "region": info.city_code, "baseline": ind["baseline"],
+                     "target": ind["target"], "target_basis": "plan", "target_note": ""})
+        count = ind["kind"] in ("stock", "increment")
+        for code in counties["code"]:
+            b, t = ind["baseline"], ind["target"]
+            if count:
+                b, t = b * share[code], t * share[code]
+                basis, note = "pro_rata", f"按权重分解全市目标(份额 {share[code]:.1%})"
+            else:
+                basis, note = "city_default", "县级未另设目标, 采用全市目标"
+            row = {**base, "region": code, "baseline": b, "target": t,
+                   "target_basis": basis, "target_note": note}
+            o = ov.get((code, ind["id"]))
+            if o is not None:
+                if not np.isnan(o["target"]):
+                    row["target"] = o["target"]
+                if not np.isnan(o["baseline"]):
+                    row["baseline"] = o["baseline"]
+                if o["comparator"]:
+                    row["comparator"] = o["comparator"]
+                row["target_basis"] = "override"
+                row["target_note"] = "; ".join(x for x in (o["note"], o["source"]) if x)
+            rows.append(row)
+    return typed(pd.DataFrame(rows), TARGET_COLUMNS)
+
+
+def apply_observed_baselines(targets: pd.DataFrame, observations: pd.DataFrame,
+                             catalogue: pd.DataFrame, info: PlanInfo) -> pd.DataFrame:
+    """A county's own base-year value replaces the borrowed baseline.
+
+    Increment baselines are the previous plan's total additions, not a level in
+    the base year, so they are left alone; so is the city's (the plan's number).
+    """
+    kinds = catalogue.set_index("id")["kind"]
+    obs = observations[observations["year"] == info.base_year]
+    base = obs.set_index(["region", "indicator"])["value"]
+    out = targets.copy()
+    key = pd.MultiIndex.from_arrays([out["region"], out["indicator"]])
+    observed = base.reindex(key).to_numpy(float)
+    use = (~np.isnan(observed) & out["region"].ne(info.city_code).to_numpy()
+           & out["indicator"].map(kinds).ne("increment").to_numpy()
+           & out["target_basis"].ne("override").to_numpy())
+    out.loc[use, "baseline"] = observed[use]
+    out.loc[use, "baseline_year"] = info.base_year
+    out.loc[use, "target_note"] = out.loc[use, "target_note"] + f"; 基期值取本地区{info.base_year}年数据"
+    return out

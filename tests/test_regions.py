@@ -1,0 +1,71 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from qanalysis.catalogue import read_plan
+from qanalysis.errors import InputError
+
+
+def test_thirteen_regions_city_first(plan_data):
+    r = plan_data.regions
+    assert len(r) == 13 and r["code"].iat[0] == "330300" and r["level"].iat[0] == "city"
+    assert set(r["code"]) >= {"330302", "330383", "330305"}
+    assert (r.loc[r["level"] == "county", "parent"] == "330300").all()
+
+
+def test_city_targets_are_the_plans(plan_data):
+    t = plan_data.targets
+    city = t[t["region"] == "330300"].set_index("indicator")
+    cat = plan_data.catalogue.set_index("id")
+    assert (city["target_basis"] == "plan").all()
+    np.testing.assert_array_equal(city["target"].to_numpy(), cat.loc[city.index, "target"].to_numpy())
+
+
+def test_county_level_targets_default_to_city_counts_are_shared(plan_data):
+    t = plan_data.targets.set_index(["region", "indicator"])
+    cat = plan_data.catalogue.set_index("id")
+    level = cat.index[(cat["kind"] == "level") & (cat["target"].notna())][0]
+    assert t.loc[("330302", level), "target"] == cat.loc[level, "target"]
+    assert t.loc[("330302", level), "target_basis"] == "city_default"
+    stock = cat.index[(cat["kind"] == "stock") & cat["target"].notna()][0]
+    counties = plan_data.regions.loc[plan_data.regions["level"] == "county", "code"]
+    shared = t.loc[[(c, stock) for c in counties], "target"]
+    assert shared.sum() == pytest.approx(cat.loc[stock, "target"])
+    assert (t.loc[[(c, stock) for c in counties], "target_basis"] == "pro_rata").all()
+
+
+def test_overrides_from_the_plan_apply(plan_data):
+    """市区 ≥20% vs 其他县市 ≥12% for star-rated green buildings (plan §五)."""
+    t = plan_data.targets
+    ov = t[t["target_basis"] == "override"]
+    assert len(ov) >= 1
+    assert set(ov["target"]) == {12.0}
+
+
+def test_override_for_unknown_region_is_refused(plan_copy):
+    with open(plan_copy / "county_targets.csv", "a", encoding="utf-8") as fh:
+        fh.write("999999,mfg_product_pass_rate,,97,,bad,test\n")
+    with pytest.raises(InputError) as err:
+        read_plan(plan_copy)
+    p = err.value.problems[0]
+    assert p.code == "unknown_region" and p.column == "region" and p.file.endswith("county_targets.csv")
+
+
+def test_bad_region_rows(plan_copy):
+    df = pd.read_csv(plan_copy / "regions.csv", dtype=str, keep_default_na=False)
+    df.loc[1, "code"] = "33030"
+    df.loc[2, "level"] = "province"
+    df.loc[3, "code"] = df.loc[4, "code"]
+    df.to_csv(plan_copy / "regions.csv", index=False)
+    with pytest.raises(InputError) as err:
+        read_plan(plan_copy)
+    codes = {(p.row, p.code) for p in err.value.problems}
+    assert {(3, "bad_code"), (4, "bad_level"), (5, "duplicate_region"), (6, "duplicate_region")} <= codes
+
+
+def test_county_baseline_from_its_own_base_year_value(dataset):
+    t = dataset.targets.set_index(["region", "indicator"])
+    o = dataset.observations.set_index(["region", "indicator", "year"])["value"]
+    assert t.loc[("330302", "mfg_product_pass_rate"), "baseline"] == o.loc[("330302", "mfg_product_pass_rate", 2020)]
+    # the city's baseline stays the plan's number
+    assert t.loc[("330300", "mfg_product_pass_rate"), "baseline"] == 95
