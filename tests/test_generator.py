@@ -1,0 +1,69 @@
+"""The illustrative generator: seeded, bounded, true to each kind, honest about itself."""
+import numpy as np
+import pandas as pd
+
+from qanalysis.generator import illustrative
+
+
+def test_seeded_and_reproducible(plan_data):
+    a, b = illustrative(plan_data), illustrative(plan_data)
+    pd.testing.assert_frame_equal(a, b)
+    c = illustrative(plan_data, seed=1)
+    assert not np.allclose(a["value"], c["value"])
+
+
+def test_every_region_and_indicator_has_data(plan_data):
+    g = illustrative(plan_data)
+    pairs = g.groupby(["region", "indicator"]).size()
+    assert len(pairs) == len(plan_data.regions) * len(plan_data.catalogue)
+    assert (g["status"] == "illustrative").all()
+    assert g["source"].str.contains("示例").all()
+    assert g["year"].max() == plan_data.plan.target_year - 1
+
+
+def test_within_bounds(plan_data):
+    g = illustrative(plan_data).merge(plan_data.catalogue[["id", "lower_bound", "upper_bound"]],
+                                      left_on="indicator", right_on="id")
+    assert (g["value"] >= g["lower_bound"].fillna(-np.inf)).all()
+    assert (g["value"] <= g["upper_bound"].fillna(np.inf)).all()
+
+
+def test_stocks_never_fall_and_counts_add_up(plan_data):
+    g = illustrative(plan_data)
+    cat = plan_data.catalogue.set_index("id")
+    stocks = cat.index[cat["kind"] == "stock"]
+    city = plan_data.plan.city_code
+    for ind in stocks:
+        s = g[(g["indicator"] == ind) & (g["region"] == city)].sort_values("year")["value"].to_numpy()
+        if cat.loc[ind, "comparator"] != "<=":
+            assert (np.diff(s) >= -1e-9).all(), ind
+    for ind in cat.index[cat["kind"].isin(["stock", "increment"])]:
+        piv = g[g["indicator"] == ind].pivot(index="year", columns="region", values="value")
+        counties = piv.drop(columns=city)
+        np.testing.assert_allclose(counties.sum(axis=1), piv[city], atol=1e-6, err_msg=ind)
+
+
+def test_increments_are_non_negative_whole_counts(plan_data):
+    g = illustrative(plan_data)
+    cat = plan_data.catalogue.set_index("id")
+    inc = g[g["indicator"].map(cat["kind"]) == "increment"]
+    assert (inc["value"] >= 0).all()
+    whole = inc[inc["indicator"].map(cat["unit"]).isin(["项", "家", "个", "条"])]
+    assert np.allclose(whole["value"], np.round(whole["value"]))
+
+
+def test_city_series_starts_from_the_baseline_and_passes_through_anchors(plan_data):
+    anchors = pd.DataFrame({"region": ["330300"] * 2, "indicator": ["mfg_product_pass_rate"] * 2,
+                            "year": [2020, 2022], "value": [95.0, 97.5]})
+    g = illustrative(plan_data, anchors=anchors)
+    s = g[(g["region"] == "330300") & (g["indicator"] == "mfg_product_pass_rate")].set_index("year")["value"]
+    assert 2020 not in s.index and 2022 not in s.index   # the real values are the caller's
+    # interpolation toward the anchors: 2021 sits between its neighbours' anchors ± noise
+    assert 94.0 < s.loc[2021] < 98.5
+
+
+def test_counties_spread_around_the_city(plan_data):
+    g = illustrative(plan_data)
+    piv = g[g["indicator"] == "mfg_product_pass_rate"].pivot(index="year", columns="region", values="value")
+    spread = piv.drop(columns="330300").std(axis=1)
+    assert (spread > 0.1).all() and (spread < 5).all()
