@@ -74,7 +74,11 @@ def read_plan_info(plan_dir: Path) -> PlanInfo:
     raise_if_errors(problems)
     if not meta["data_first_year"] <= meta["base_year"] < meta["first_year"] <= meta["target_year"]:
         raise QAnalysisError(f"{path}: years must satisfy data_first_year ≤ base_year < first_year ≤ target_year")
-    return PlanInfo(**{k: meta[k] for k in PLAN_KEYS}, previous_plan_zh=meta.get("previous_plan_zh", ""))
+    published = meta.get("published", [])
+    if not isinstance(published, list) or not all(isinstance(x, str) for x in published):
+        raise QAnalysisError(f"{path}: 'published' must be a list of file paths")
+    return PlanInfo(**{k: meta[k] for k in PLAN_KEYS}, previous_plan_zh=meta.get("previous_plan_zh", ""),
+                    published=tuple(published))
 
 
 def _bound(text: str, path: Path, row: int, column: str, problems: list[Problem]) -> float:

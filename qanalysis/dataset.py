@@ -111,6 +111,7 @@ class PlanInfo:
     target_year: int     # 2025
     data_first_year: int  # earliest year accepted in observations (2016)
     previous_plan_zh: str = ""
+    published: tuple[str, ...] = ()  # published-value files, relative to the plan folder
 
 
 @dataclass

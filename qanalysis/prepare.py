@@ -31,12 +31,11 @@ PROCESSED_FILES = ("indicators.csv", "regions.csv", "targets.csv", "observations
 
 def raw_inputs(plan: str | Path | None = None, data_files: Sequence[str | Path] = ()) -> list[Path]:
     """Every file the processed data is derived from (for the data hash)."""
+    from .published import published_paths
+
     pdir = config.plan_dir(plan)
     files = sorted(p for p in pdir.glob("*") if p.is_file())
-    pub = config.OBSERVATIONS_RAW_DIR / "published.csv"
-    if pub.exists():
-        files.append(pub)
-    return files + [Path(f) for f in data_files]
+    return files + published_paths(plan) + [Path(f) for f in data_files]
 
 
 def data_hash(files: Iterable[Path], extra: str = "") -> str:
@@ -63,7 +62,7 @@ def build(plan: str | Path | None = None, data_files: Sequence[str | Path] = (),
     """The full dataset in memory; raises InputError listing every problem."""
     from .catalogue import read_plan
     from .generator import illustrative
-    from .published import plan_baselines, read_published
+    from .published import plan_baselines, published_paths, read_published
     from .regions import apply_observed_baselines
 
     data = read_plan(plan)
@@ -76,7 +75,8 @@ def build(plan: str | Path | None = None, data_files: Sequence[str | Path] = (),
         for p in problems:  # warnings only at this point
             print(f"warning: {p}", file=sys.stderr)
         frames.append(user)
-    frames.append(read_published(data=data))
+    for path in published_paths(plan, data.plan):
+        frames.append(read_published(path, data=data))
     frames.append(plan_baselines(data))
     known = combine(frames)
     if fill is None:
@@ -98,7 +98,7 @@ def write_processed(data: Dataset, out_dir: Path, source_hash: str) -> Path:
         data.targets.to_csv(tmp / "targets.csv", index=False)
         data.observations.to_csv(tmp / "observations.csv", index=False)
         data.review.to_csv(tmp / "review.csv", index=False)
-        meta = {"plan": data.plan.__dict__, "qanalysis_version": __version__,
+        meta = {"plan": {**data.plan.__dict__, "published": list(data.plan.published)}, "qanalysis_version": __version__,
                 "source_hash": source_hash,
                 "counts": data.observations["status"].value_counts().to_dict()}
         (tmp / "plan.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -13,24 +13,29 @@ import pandas as pd
 
 from . import config
 from .dataset import OBSERVATION_COLUMNS, Dataset, typed
-from .errors import Problem, raise_if_errors
-
-PUBLISHED_FILE = "published.csv"
+from .errors import Problem, QAnalysisError, raise_if_errors
 
 
-def published_path() -> Path:
-    return config.OBSERVATIONS_RAW_DIR / PUBLISHED_FILE
+
+def published_paths(plan: str | Path | None = None, info=None) -> list[Path]:
+    """The published-value files a plan names in plan.toml (``published = [...]``)."""
+    pdir = config.plan_dir(plan)
+    if info is None:
+        from .catalogue import read_plan_info
+
+        info = read_plan_info(pdir)
+    return [(pdir / p).resolve() for p in info.published]
 
 
-def read_published(path: Path | None = None, data: Dataset | None = None,
+def read_published(path: Path, data: Dataset | None = None,
                    all_years: bool = False) -> pd.DataFrame:
     """The published annual values; only the plan's data years unless ``all_years``.
 
     With ``data``, rows for indicators or regions the plan does not know are an error.
     """
-    path = Path(path or published_path())
+    path = Path(path)
     if not path.exists():
-        return typed(pd.DataFrame(columns=list(OBSERVATION_COLUMNS)), OBSERVATION_COLUMNS)
+        raise QAnalysisError(f"{path}: published-value file named in plan.toml does not exist")
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     problems = []
     value = pd.to_numeric(raw["value"], errors="coerce")
