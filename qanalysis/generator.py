@@ -79,6 +79,10 @@ def _city_path(ind: dict, years: np.ndarray, info, rng: np.random.Generator) -> 
         per_year_plan = (T if not np.isnan(T) else 0.0) / L
         per_year_before = (b / L) if not np.isnan(b) else per_year_plan
         mean = np.where(years >= info.first_year, per_year_plan * pace, per_year_before * hist)
+        if ind["unit"] in COUNT_UNITS and per_year_plan < 20:
+            # few events a year (e.g. 1–2 national centres in five years): whole counts
+            # arrive now and then, as a Poisson process does, not as 0.2 rounded to 0
+            return rng.poisson(mean).astype(float)
         # a bounded multiplier: a year's additions vary, but not tenfold
         return np.maximum(mean * np.clip(rng.lognormal(0.0, 0.2, len(years)), 0.6, 1.6), 0.0)
 
