@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     except QAnalysisError as exc:
         print(f"qanalysis {args.command}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `qanalysis assess --csv | head`: the reader left, not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left in place", file=sys.stderr)
         return 130

@@ -59,5 +59,5 @@ def load(plan: str | Path | None = None, data_dir: str | Path | None = None,
         if fresh:
             return read_processed(folder)
         warnings.warn(f"{folder} is older than the raw data; using the raw data "
-                      "(run `qanalysis prepare` to refresh it)", stacklevel=2)
+                      "(run `qanalysis prepare` to refresh it)", stacklevel=3)
     return build(plan, (), fill)

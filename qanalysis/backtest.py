@@ -1,0 +1,192 @@
+"""Rolling-origin evaluation of the trend forecasts.
+
+For every series and every origin year t with at least ``min_train`` points up
+to t, fit on the years ≤ t and predict each observed year t+1 … t+h_max. The
+loop runs over origins and horizons (a handful), never over series: each step
+is one vectorized fit of the whole panel. Reported per model (and horizon):
+mean absolute error, the empirical coverage of the 80% and 95% prediction
+intervals, and how many forecasts that rests on. ``qanalysis backtest``
+runs it on the published series (data/raw/observations/published.csv) and on
+the illustrative panel of the default dataset.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from . import forecast as fc
+from .assess import quiet_broken_pipe
+from .errors import Problem, QAnalysisError, raise_if_errors
+
+FORECAST_COLUMNS = ["model", "region", "indicator", "origin", "year", "horizon", "n_train", "actual",
+                    "forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"]
+
+
+def _panel(obs: pd.DataFrame):
+    need = ["region", "indicator", "year", "value"]
+    missing = [c for c in need if c not in obs.columns]
+    if missing:
+        raise QAnalysisError(f"backtest input lacks column(s) {', '.join(missing)}")
+    df = obs[need].dropna(subset=["value"]).copy()
+    df["region"] = df["region"].astype(str)
+    df["indicator"] = df["indicator"].astype(str)
+    df["year"] = df["year"].astype(int)
+    dup = df.duplicated(["region", "indicator", "year"], keep=False)
+    if dup.any():
+        r = df[dup].iloc[0]
+        raise QAnalysisError(f"({r['region']}, {r['indicator']}, {r['year']}) appears more than once")
+    wide = df.pivot(index=["region", "indicator"], columns="year", values="value")
+    years = np.arange(wide.columns.min(), wide.columns.max() + 1) if len(wide.columns) else np.array([], int)
+    wide = wide.reindex(columns=years)
+    return wide.index, years, wide.to_numpy(dtype=float)
+
+
+def rolling_origin(obs: pd.DataFrame, model: str = "linear", max_horizon: int = 5, min_train: int = 3,
+                   bounds: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (series, origin, target year): the forecast and its intervals vs the actual.
+
+    ``bounds``: optional frame indicator → lower_bound, upper_bound (the catalogue) to keep
+    forecasts inside them, as the assessment does.
+    """
+    keys, years, Y = _panel(obs)
+    if len(keys) == 0:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    S, T = Y.shape
+    ind = keys.get_level_values(1)
+    lo_b, hi_b = np.full(S, np.nan), np.full(S, np.nan)
+    if bounds is not None and len(bounds):
+        b = bounds.set_index("indicator") if "indicator" in bounds.columns else bounds.set_index("id")
+        lo_b = pd.to_numeric(b["lower_bound"].reindex(ind), errors="coerce").to_numpy(dtype=float)
+        hi_b = pd.to_numeric(b["upper_bound"].reindex(ind), errors="coerce").to_numpy(dtype=float)
+    obs_mask = np.isfinite(Y)
+    parts = []
+    for k in range(T - 1):
+        Ytr = np.where(np.arange(T)[None, :] <= k, Y, np.nan)
+        n_train = np.isfinite(Ytr).sum(axis=1)
+        fit_ = fc.fit(years, Ytr, model)
+        for h in range(1, max_horizon + 1):
+            j = k + h
+            if j >= T:
+                break
+            rows = np.flatnonzero(obs_mask[:, j] & obs_mask[:, k] & (n_train >= min_train)
+                                  & fit_.has_interval)
+            if len(rows) == 0:
+                continue
+            M = np.zeros((len(rows), T), dtype=bool)
+            M[:, j] = True
+            pred = fc.predict_sum(fit_.take(rows), years, M)
+            lo, hi = lo_b[rows], hi_b[rows]
+            l80, h80 = pred.interval(0.80)
+            l95, h95 = pred.interval(0.95)
+            parts.append(pd.DataFrame({
+                "model": model, "region": keys.get_level_values(0)[rows], "indicator": ind[rows],
+                "origin": years[k], "year": years[j], "horizon": h, "n_train": n_train[rows],
+                "actual": Y[rows, j], "forecast": fc.bounded(pred.point, lo, hi),
+                "pi80_low": fc.bounded(l80, lo, hi), "pi80_high": fc.bounded(h80, lo, hi),
+                "pi95_low": fc.bounded(l95, lo, hi), "pi95_high": fc.bounded(h95, lo, hi),
+            }))
+    if not parts:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[FORECAST_COLUMNS]
+
+
+def summarize(forecasts: pd.DataFrame, by=("model",)) -> pd.DataFrame:
+    """MAE, coverage of the 80%/95% intervals and median 95% width, per group."""
+    by = list(by)
+    cols = by + ["n_series", "n_forecasts", "mae", "coverage80", "coverage95", "median_width95"]
+    if len(forecasts) == 0:
+        return pd.DataFrame(columns=cols)
+    f = forecasts.assign(
+        abs_err=(forecasts["forecast"] - forecasts["actual"]).abs(),
+        in80=(forecasts["actual"] >= forecasts["pi80_low"]) & (forecasts["actual"] <= forecasts["pi80_high"]),
+        in95=(forecasts["actual"] >= forecasts["pi95_low"]) & (forecasts["actual"] <= forecasts["pi95_high"]),
+        width95=forecasts["pi95_high"] - forecasts["pi95_low"],
+        series=forecasts["region"].astype(str) + "/" + forecasts["indicator"].astype(str),
+    )
+    g = f.groupby(by, sort=True)
+    out = pd.DataFrame({
+        "n_series": g["series"].nunique(), "n_forecasts": g.size(), "mae": g["abs_err"].mean(),
+        "coverage80": g["in80"].mean(), "coverage95": g["in95"].mean(), "median_width95": g["width95"].median(),
+    }).reset_index()
+    return out[cols]
+
+
+def read_published(path: Path | None = None) -> pd.DataFrame:
+    """The published yearly values (region, indicator, year, value …) as written."""
+    path = Path(path or config.OBSERVATIONS_RAW_DIR / "published.csv")
+    if not path.exists():
+        raise QAnalysisError(f"{path}: not found")
+    df = pd.read_csv(path, dtype={"region": str, "indicator": str}, keep_default_na=False)
+    problems = []
+    for c in ("region", "indicator", "year", "value"):
+        if c not in df.columns:
+            problems.append(Problem(str(path), f"missing column {c!r}", column=c, code="missing_column"))
+    raise_if_errors(problems)
+    year = pd.to_numeric(df["year"], errors="coerce")
+    value = pd.to_numeric(df["value"], errors="coerce")
+    for i in np.flatnonzero(year.isna() | value.isna()):
+        col = "year" if pd.isna(year.iat[i]) else "value"
+        problems.append(Problem(str(path), f"{df[col].iat[i]!r} is not a number", row=int(i) + 2,
+                                column=col, code="bad_number"))
+    raise_if_errors(problems)
+    return df.assign(year=year.astype(int), value=value.astype(float))
+
+
+def evaluate(datasets: dict[str, pd.DataFrame], models=fc.MODELS, max_horizon: int = 5,
+             bounds: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Forecast rows and the summary per (dataset, model) and per (dataset, model, horizon)."""
+    rows = []
+    for name, obs in datasets.items():
+        for m in models:
+            rows.append(rolling_origin(obs, m, max_horizon, bounds=bounds).assign(dataset=name))
+    fcs = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=FORECAST_COLUMNS + ["dataset"])
+    overall = summarize(fcs, by=("dataset", "model")).assign(horizon="all")
+    per_h = summarize(fcs, by=("dataset", "model", "horizon"))
+    per_h["horizon"] = per_h["horizon"].astype(str)
+    summary = pd.concat([overall, per_h], ignore_index=True)
+    summary = summary[["dataset", "model", "horizon", "n_series", "n_forecasts", "mae", "coverage80",
+                       "coverage95", "median_width95"]]
+    return fcs, summary
+
+
+def configure_parser(parser) -> None:
+    parser.add_argument("--csv", action="store_true", help="the summary as CSV on stdout")
+    parser.add_argument("--forecasts", metavar="OUT", help="also write every forecast row as CSV")
+    parser.add_argument("--horizon", type=int, default=5, help="longest horizon in years (default 5)")
+    parser.add_argument("--published", metavar="FILE", help="published values CSV "
+                        "(default data/raw/observations/published.csv)")
+    parser.add_argument("--data", nargs="+", metavar="FILE", help="observation files for the panel")
+
+
+@quiet_broken_pipe
+def run(args) -> int:
+    from . import atomic
+    from .assess import load_for_cli
+
+    datasets = {"published": read_published(args.published)}
+    bounds = None
+    try:
+        data = load_for_cli(args)
+    except QAnalysisError as exc:
+        print(f"qanalysis backtest: the dataset could not be loaded, published values only ({exc})",
+              file=sys.stderr)
+        data = None
+    if data is not None:
+        bounds = data.catalogue[["id", "lower_bound", "upper_bound"]]
+        o = data.observations
+        datasets["illustrative"] = o[o["status"] == "illustrative"]
+    fcs, summary = evaluate(datasets, max_horizon=args.horizon, bounds=bounds)
+    if args.forecasts:
+        atomic.write_csv(fcs, args.forecasts)
+    if args.csv:
+        summary.to_csv(sys.stdout, index=False)
+    else:
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            print(summary.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        print("\ncoverage = share of actual values inside the interval; nominal 0.80 and 0.95. "
+              "'illustrative' values are generated, not published.")
+    return 0

@@ -1,0 +1,96 @@
+"""The previous plan's review (表1): was each target met, by the same rule as the assessment?
+
+``Dataset.review`` holds each 13th-plan target and what was achieved by 2020,
+both as written (``target_text``, ``achieved_text``) and parsed (``target``,
+``achieved``). ``met`` applies :func:`qanalysis.forecast.meets` — ``>=``/``<=``
+strictly, ``==`` within half a unit of the last decimal the target is written
+with. The plan's note under 表1 names the targets it missed
+(``named_missed_in_plan``); ``agrees_with_plan`` says whether our verdict is
+the plan's own. ``qanalysis review13`` prints the table.
+"""
+from __future__ import annotations
+
+import re
+import sys
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .errors import QAnalysisError
+from .assess import quiet_broken_pipe
+from .forecast import meets, tolerance
+
+COLUMNS = ["indicator", "category", "name_zh", "unit", "target_text", "achieved_text", "target",
+           "achieved", "comparator", "kind", "met", "named_missed_in_plan", "agrees_with_plan", "note",
+           "source"]
+HEADERS_ZH = {"indicator": "指标代码", "category": "类别", "name_zh": "指标名称", "unit": "单位",
+              "target_text": "目标值(原文)", "achieved_text": "完成情况(原文)", "target": "目标值",
+              "achieved": "完成值", "comparator": "比较方式", "kind": "指标类型", "met": "是否完成",
+              "named_missed_in_plan": "规划列为未完成", "agrees_with_plan": "与规划结论一致",
+              "note": "附注", "source": "出处"}
+
+_DECIMALS = re.compile(r"\d+(?:\.(\d+))?")
+
+
+def written_decimals(text: str) -> int:
+    """Decimals of the first number written in a cell ("87.14" → 2, "3(在建2个)" → 0)."""
+    m = _DECIMALS.search(str(text))
+    return len(m.group(1)) if m and m.group(1) else 0
+
+
+def review(data_or_review) -> pd.DataFrame:
+    """The 表1 table with ``met`` (boolean, <NA> when a number is missing)."""
+    df = data_or_review.review if isinstance(data_or_review, Dataset) else data_or_review
+    if df is None or len(df) == 0:
+        raise QAnalysisError("the dataset has no review table (表1): is review.csv in the plan folder?")
+    missing = [c for c in ("id", "target", "achieved", "comparator") if c not in df.columns]
+    if missing:
+        raise QAnalysisError(f"review table lacks column(s) {', '.join(missing)}")
+    target = pd.to_numeric(df["target"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    achieved = pd.to_numeric(df["achieved"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    comparator = df["comparator"].astype(str).to_numpy(dtype=object)
+    tol = tolerance([written_decimals(t) for t in df["target_text"].astype(str)])
+    known = np.isfinite(target) & np.isfinite(achieved) & np.isin(comparator, (">=", "<=", "=="))
+    met = pd.array(meets(achieved, target, comparator, tol), dtype="boolean")
+    met[~known] = pd.NA
+    out = df.rename(columns={"id": "indicator"}).copy()
+    out["met"] = met
+    named = out["named_missed_in_plan"].astype("boolean") if "named_missed_in_plan" in out else pd.NA
+    out["named_missed_in_plan"] = named
+    out["agrees_with_plan"] = (out["met"] == ~out["named_missed_in_plan"]).astype("boolean")
+    for c in COLUMNS:
+        if c not in out.columns:
+            out[c] = ""
+    return out[COLUMNS].reset_index(drop=True)
+
+
+def configure_parser(parser) -> None:
+    parser.add_argument("--csv", action="store_true", help="CSV on stdout (met as true/false)")
+    parser.add_argument("--data", nargs="+", metavar="FILE",
+                        help="observation files (the review does not use them; accepted for symmetry)")
+
+
+def _csv_bool(s: pd.Series) -> pd.Series:
+    return s.map({True: "true", False: "false"}).astype(object).where(s.notna(), "")
+
+
+@quiet_broken_pipe
+def run(args) -> int:
+    from .assess import load_for_cli
+
+    table = review(load_for_cli(args))
+    if args.csv:
+        out = table.copy()
+        for c in ("met", "named_missed_in_plan", "agrees_with_plan"):
+            out[c] = _csv_bool(table[c])
+        out.to_csv(sys.stdout, index=False)
+        return 0
+    show = table[["indicator", "name_zh", "unit", "target_text", "achieved_text", "met",
+                  "named_missed_in_plan"]].rename(columns=HEADERS_ZH)
+    with pd.option_context("display.max_rows", None, "display.width", 200):
+        print(show.to_string(index=False))
+    n_met = int(table["met"].sum())
+    print(f"\n完成 {n_met} / {int(table['met'].notna().sum())} 项；"
+          f"与规划表1注释一致: {int(table['agrees_with_plan'].sum())} / {len(table)}")
+    return 0
