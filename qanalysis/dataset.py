@@ -13,7 +13,7 @@ import pandas as pd
 KINDS = ("level", "stock", "increment", "unquantified")
 COMPARATORS = (">=", "<=", "==")
 OBSERVATION_STATUSES = ("published", "provisional", "illustrative")
-TARGET_BASES = ("plan", "city_default", "pro_rata", "override")
+TARGET_BASES = ("plan", "city_default", "pro_rata", "city_only", "override")
 
 # column -> pandas dtype. "string" columns never hold NaN in place of "" except where noted.
 CATALOGUE_COLUMNS: dict[str, str] = {

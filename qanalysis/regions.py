@@ -4,8 +4,10 @@ The plan sets the city's targets; section 十 asks each county to set its own
 from them. A county's target is, in order: an override in
 ``county_targets.csv``; for rates and other ``level`` indicators, the city's
 target (``city_default``); for counts (``stock``/``increment``), the city's
-target shared out by the regions' ``weight`` (``pro_rata``) — a count such as
-60万件 trademarks cannot be every county's target. ``target_basis`` records
+target shared out by the regions' ``weight`` and rounded up (``pro_rata``) — a
+count such as 60万件 trademarks cannot be every county's target; and a count
+smaller than the number of counties (one national zone) is not shared out at
+all (``city_only``: the county has the trend but no target). ``target_basis`` records
 which rule gave each number, so a report can say so.
 """
 from __future__ import annotations
@@ -105,6 +107,19 @@ def read_overrides(path: Path, catalogue: pd.DataFrame, regions: pd.DataFrame
     return pd.DataFrame(out, columns=OVERRIDE_RAW_COLUMNS), problems
 
 
+def _share_up(value: float, ind: dict) -> float:
+    """A county's share of a count target, rounded as the plan writes it, away from easy.
+
+    Rounded up for ``>=`` (and down for ``<=``), so that counties meeting their
+    shares together meet the city's target.
+    """
+    if np.isnan(value):
+        return value
+    scale = 10.0 ** int(ind["decimals"])
+    f = np.floor if ind["comparator"] == "<=" else np.ceil
+    return float(f(round(value * scale, 9)) / scale)
+
+
 def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.DataFrame,
                   info: PlanInfo) -> pd.DataFrame:
     """One row per (region, indicator): baseline, target, comparator and the rule used."""
@@ -119,10 +134,16 @@ def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.
         rows.append({**base, "region": info.city_code, "baseline": ind["baseline"],
                      "target": ind["target"], "target_basis": "plan", "target_note": ""})
         count = ind["kind"] in ("stock", "increment")
+        # A count too small to share out (one national zone, three bays among twelve
+        # counties) stays the city's: "0.08 个" is no target a county can act on.
+        city_only = count and not np.isnan(ind["target"]) and ind["target"] < len(counties)
         for code in counties["code"]:
             b, t = ind["baseline"], ind["target"]
-            if count:
-                b, t = b * share[code], t * share[code]
+            if city_only:
+                b, t = np.nan, np.nan
+                basis, note = "city_only", "全市整体目标, 数量过少不分解到县(市、区)"
+            elif count:
+                b, t = b * share[code], _share_up(t * share[code], ind)
                 basis, note = "pro_rata", f"按权重分解全市目标(份额 {share[code]:.1%})"
             else:
                 basis, note = "city_default", "县级未另设目标, 采用全市目标"
