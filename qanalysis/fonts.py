@@ -1,0 +1,157 @@
+"""A CJK font for matplotlib that works on any machine, with nothing fetched.
+
+Order: a suitable Simplified-Chinese sans font already installed on the system
+(found through matplotlib's font manager), else the Noto Sans CJK SC that the
+declared dependency ``mplfonts`` ships (SIL Open Font Licence). mplfonts also
+ships SimHei, whose licence is not open: it is never used.
+
+``use_cjk()`` puts the font first in matplotlib's sans-serif list (DejaVu Sans
+stays as a fallback for the few symbols a CJK font lacks) and asks for SVG text
+as paths, so an exported SVG renders the same where the font is not installed.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import matplotlib
+from matplotlib import font_manager
+
+from .errors import QAnalysisError
+
+# Family names as matplotlib's font manager reports them, best first.
+SYSTEM_CANDIDATES: tuple[str, ...] = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "Source Han Sans CN",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Sarasa Gothic SC",
+    "Droid Sans Fallback",
+)
+
+BUNDLED_FILE = "NotoSansCJKsc-Regular.otf"  # in mplfonts/fonts/, SIL OFL 1.1
+FALLBACK_FAMILIES = ("DejaVu Sans",)
+
+# Characters every candidate must draw; a font without them is not "suitable".
+_PROBE = "温州质量强市规划指标目标值"
+
+
+def bundled_font_path() -> Path | None:
+    """Path of the Noto Sans CJK SC file inside the installed ``mplfonts``, if any.
+
+    Located through the import system without importing mplfonts (its import
+    registers nothing we need and costs time).
+    """
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        p = Path(root) / "fonts" / BUNDLED_FILE
+        if p.is_file():
+            return p
+    return None
+
+
+def _draws_chinese(fname: str) -> bool:
+    try:
+        from matplotlib.ft2font import FT2Font
+
+        font = FT2Font(fname)
+        return all(font.get_char_index(ord(c)) for c in _PROBE)
+    except Exception:  # an unreadable font file is simply not a candidate
+        return False
+
+
+def _system_font() -> str | None:
+    by_name: dict[str, list[str]] = {}
+    for entry in font_manager.fontManager.ttflist:
+        by_name.setdefault(entry.name, []).append(entry.fname)
+    for family in SYSTEM_CANDIDATES:
+        for fname in by_name.get(family, []):
+            if _draws_chinese(fname):
+                return family
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> str:
+    """The family name of the CJK font charts use (registered with matplotlib).
+
+    Raises :class:`QAnalysisError` with what to install when none is found.
+    """
+    family = _system_font()
+    if family:
+        return family
+    path = bundled_font_path()
+    if path is not None:
+        font_manager.fontManager.addfont(str(path))
+        for entry in font_manager.fontManager.ttflist:
+            if Path(entry.fname) == path:
+                return entry.name
+    raise QAnalysisError(
+        "no Chinese font found: install 'mplfonts' (declared dependency, ships Noto Sans CJK SC) "
+        "or a system font such as Noto Sans CJK SC / Source Han Sans SC"
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def has_bold() -> bool:
+    """Whether a bold face of the CJK family is installed (the bundled Noto has Regular only).
+
+    Without one, matplotlib would log "Failed to find font weight bold" for every
+    bold label and draw it regular anyway; charts then emphasise by size instead.
+    """
+    family = cjk_font()
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name != family:
+            continue
+        w = entry.weight
+        w = font_manager.weight_dict.get(w, 400) if isinstance(w, str) else int(w)
+        if w >= 600:
+            return True
+    return False
+
+
+def cjk_font_properties(size: float | None = None) -> font_manager.FontProperties:
+    """``FontProperties`` for the CJK font, for text drawn outside the rc defaults."""
+    return font_manager.FontProperties(family=[cjk_font(), *FALLBACK_FAMILIES], size=size)
+
+
+def cjk_font_file() -> Path:
+    """The file matplotlib will use for the CJK family."""
+    return Path(font_manager.findfont(font_manager.FontProperties(family=cjk_font()),
+                                      fallback_to_default=False))
+
+
+_applied: tuple | None = None
+
+
+def use_cjk() -> str:
+    """Make matplotlib draw Chinese with :func:`cjk_font`; cheap and idempotent.
+
+    Returns the family name. Sets ``font.family`` to sans-serif with the CJK
+    font first, ``svg.fonttype = "path"`` (glyphs as outlines: the SVG needs no
+    font on the reader's machine) and ``pdf.fonttype = 42``.
+    """
+    global _applied
+    family = cjk_font()
+    rc = matplotlib.rcParams
+    state = (family, tuple(rc["font.sans-serif"]), tuple(rc["font.family"]), rc["svg.fonttype"])
+    if state == _applied:
+        return family
+    sans = [family, *FALLBACK_FAMILIES]
+    sans += [f for f in rc["font.sans-serif"] if f not in sans]
+    rc["font.family"] = ["sans-serif"]
+    rc["font.sans-serif"] = sans
+    rc["svg.fonttype"] = "path"
+    rc["pdf.fonttype"] = 42
+    # Noto Sans CJK has U+2212 MINUS SIGN, so the typographic minus stays on.
+    rc["axes.unicode_minus"] = True
+    _applied = (family, tuple(rc["font.sans-serif"]), tuple(rc["font.family"]), rc["svg.fonttype"])
+    return family

@@ -1,0 +1,587 @@
+"""Charts show the assessment's numbers: read back from the artists, not pixels."""
+from __future__ import annotations
+
+import warnings
+import xml.etree.ElementTree as ET
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex, to_rgba
+from scipy import stats
+
+matplotlib.use("Agg")
+
+from qanalysis import plots, status  # noqa: E402
+from qanalysis.dataset import (  # noqa: E402
+    CATALOGUE_COLUMNS, OBSERVATION_COLUMNS, REGION_COLUMNS, Dataset, PlanInfo, typed,
+)
+from qanalysis.errors import QAnalysisError  # noqa: E402
+
+CITY, C1, C2 = "330300", "330302", "330303"
+
+TABLE_COLUMNS = [
+    "region", "region_name", "indicator", "name_zh", "name_en", "category", "unit", "kind",
+    "comparator", "direction", "lower_bound", "upper_bound", "baseline_year", "baseline",
+    "target_year", "target", "target_basis", "n_points", "first_year", "latest_year", "latest",
+    "data_status", "has_illustrative", "change_since_baseline", "avg_annual_change", "cagr",
+    "cagr_required", "progress_ratio", "progress_category", "time_elapsed_share",
+    "distance_covered_share", "cumulative", "model", "forecast", "pi80_low", "pi80_high",
+    "pi95_low", "pi95_high", "p_attain", "status", "status_zh", "status_reason",
+]
+
+# id, name_zh, name_en, category, category_en, unit, kind, comparator, direction, lo, hi, baseline, target
+INDICATORS = [
+    ("rate_ge", "制造业产品质量合格率", "Product pass rate", "产品质量", "product", "%", "level", ">=", 1, 0, 100, 95.0, 96.0),
+    ("std_new", "制定“浙江制造”标准（新增）", "New standards", "产品质量", "product", "项", "increment", ">=", 1, 0, np.nan, 234.0, 300.0),
+    ("marks_stock", "国内有效商标注册数（累计）", "Trademarks", "产品质量", "product", "万件", "stock", ">=", 1, 0, np.nan, 46.38, 60.0),
+    ("pm25", "城市 PM2.5 平均浓度", "PM2.5", "环境质量", "environment", "微克/立方米", "level", "<=", -1, 0, np.nan, 25.0, 26.0),
+    ("water_keep", "县级以上城市集中式饮用水水源地水质达标率", "Drinking water", "环境质量", "environment", "%", "level", "==", 1, 0, 100, 100.0, 100.0),
+    ("air_days", "城市空气质量优良天数比例", "Good air days", "环境质量", "environment", "%", "unquantified", ">=", 1, 0, 100, 97.0, np.nan),
+    ("few_pts", "现代服务业创新发展区", "Innovation zones", "服务质量", "service", "个", "level", ">=", 1, 0, np.nan, np.nan, 20.0),
+]
+
+
+def _catalogue() -> pd.DataFrame:
+    rows = []
+    for (i, zh, en, cat, cat_en, unit, kind, comp, d, lo, hi, base, tgt) in INDICATORS:
+        rows.append(dict(id=i, name_zh=zh, name_en=en, category=cat, category_en=cat_en, unit=unit,
+                         kind=kind, comparator=comp, direction=d, lower_bound=lo, upper_bound=hi,
+                         decimals=0, baseline_year=pd.NA if np.isnan(base) else 2020,
+                         baseline=base, target_year=2025, target=tgt, labels=zh))
+    return typed(pd.DataFrame(rows), CATALOGUE_COLUMNS)
+
+
+def _observations() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    rows = []
+    for region in (CITY, C1, C2):
+        for (i, *_rest) in INDICATORS:
+            base, tgt = _rest[-2], _rest[-1]
+            kind = _rest[5]
+            years = range(2023, 2025) if i == "few_pts" else range(2016, 2025)
+            for y in years:
+                if kind == "increment":
+                    v = float(rng.integers(40, 70))
+                elif i == "few_pts":
+                    v = 5.0 + (y - 2023)
+                else:
+                    start = base if not np.isnan(base) else 10.0
+                    slope = 0.0 if i == "water_keep" else (0.15 if i != "pm25" else -0.3)
+                    v = start + slope * (y - 2020) + rng.normal(0, 0.2 if i != "water_keep" else 0)
+                    if i in ("rate_ge", "water_keep", "air_days"):
+                        v = min(v, 100.0)
+                # C2 is all published; the city mixes published and illustrative; C1 all illustrative
+                st = ("published" if region == C2 else
+                      "illustrative" if region == C1 else
+                      ("published" if y in (2019, 2020, 2022) else "illustrative"))
+                rows.append(dict(region=region, indicator=i, year=y, value=round(v, 2), status=st,
+                                 source="http://example.org/bulletin" if st == "published" else "qanalysis.generator"))
+    return typed(pd.DataFrame(rows), OBSERVATION_COLUMNS)
+
+
+def fake_dataset() -> Dataset:
+    regions = typed(pd.DataFrame([
+        dict(code=CITY, name_zh="温州市", name_en="Wenzhou City", level="city", parent=""),
+        dict(code=C1, name_zh="鹿城区", name_en="Lucheng District", level="county", parent=CITY, weight=1),
+        dict(code=C2, name_zh="龙湾区", name_en="Longwan District", level="county", parent=CITY, weight=1),
+    ]), REGION_COLUMNS)
+    plan = PlanInfo(id="test", name_zh="测试规划", name_en="Test plan", city_code=CITY, base_year=2020,
+                    first_year=2021, target_year=2025, data_first_year=2016)
+    return Dataset(plan=plan, catalogue=_catalogue(), regions=regions, targets=pd.DataFrame(),
+                   observations=_observations())
+
+
+class FakeAssessment:
+    """The documented Assessment contract, computed simply (OLS, t intervals)."""
+
+    def __init__(self, data: Dataset):
+        self.data = data
+        self._paths: dict[tuple[str, str], pd.DataFrame] = {}
+        self._series: dict[tuple[str, str], pd.DataFrame] = {}
+        rows = []
+        cat = data.catalogue
+        obs = data.observations
+        for _, reg in data.regions.iterrows():
+            for _, c in cat.iterrows():
+                s = obs.loc[(obs["region"] == reg["code"]) & (obs["indicator"] == c["id"])].sort_values("year")
+                s = s[["year", "value", "status", "source"]].reset_index(drop=True)
+                inc = c["kind"] == "increment"
+                cum = s["value"].where(s["year"] >= 2021).cumsum() if inc else pd.Series(np.nan, index=s.index)
+                s["cumulative"] = cum.where(s["year"] >= 2021) if inc else np.nan
+                self._series[(reg["code"], c["id"])] = s
+                row = {k: np.nan for k in TABLE_COLUMNS}
+                row.update(region=reg["code"], region_name=reg["name_zh"], indicator=c["id"],
+                           name_zh=c["name_zh"], name_en=c["name_en"], category=c["category"],
+                           unit=c["unit"], kind=c["kind"], comparator=c["comparator"],
+                           direction=c["direction"], lower_bound=c["lower_bound"],
+                           upper_bound=c["upper_bound"], baseline_year=c["baseline_year"],
+                           baseline=c["baseline"], target_year=2025, target=c["target"],
+                           target_basis="plan" if reg["level"] == "city" else "city_default",
+                           n_points=len(s), first_year=int(s["year"].min()),
+                           latest_year=int(s["year"].max()), latest=float(s["value"].iloc[-1]),
+                           model="linear")
+                sts = set(s["status"])
+                row["data_status"] = "illustrative" if sts == {"illustrative"} else (
+                    "mixed" if "illustrative" in sts else "published")
+                row["has_illustrative"] = "illustrative" in sts
+                if inc:
+                    row["cumulative"] = float(s.loc[s["year"] >= 2021, "value"].sum())
+                path = self._fit(s, inc)
+                self._paths[(reg["code"], c["id"])] = path
+                quant = c["kind"] != "unquantified"
+                if len(path):
+                    end = path.iloc[-1]
+                    for k in ("forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"):
+                        row[k] = end[k]
+                if not quant:
+                    code = "no_target"
+                elif not len(path):
+                    code = "insufficient_data"
+                else:
+                    se = (end["pi95_high"] - end["forecast"]) / 1.96 or 1e-9
+                    z = (end["forecast"] - c["target"]) / se
+                    p = {">=": stats.norm.cdf(z), "<=": stats.norm.cdf(-z)}.get(c["comparator"], 0.5)
+                    row["p_attain"] = float(p)
+                    code = "on_track" if p >= 0.8 else "at_risk" if p >= 0.5 else "off_track"
+                row["status"] = code
+                row["status_zh"] = status.label(code, "zh")
+                row["status_reason"] = "test"
+                rows.append(row)
+        self.table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+    @staticmethod
+    def _fit(s: pd.DataFrame, inc: bool) -> pd.DataFrame:
+        if len(s) < 3:
+            return pd.DataFrame(columns=["year", "forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"])
+        x = s["year"].to_numpy(float)
+        y = s["value"].to_numpy(float)
+        b, a = np.polyfit(x, y, 1)
+        resid = y - (a + b * x)
+        sd = np.sqrt((resid ** 2).sum() / (len(x) - 2)) + 0.05
+        years = np.arange(2024 if inc else x.min(), 2026)
+        fc = a + b * years
+        if inc:  # cumulative: done so far + forecast additions
+            done = s.loc[s["year"] >= 2021, "value"].sum()
+            fc = np.array([done, done + (a + b * 2025)])
+        out = pd.DataFrame({"year": years.astype(int), "forecast": fc})
+        for lvl, q in (("80", 1.2816), ("95", 1.96)):
+            out[f"pi{lvl}_low"] = fc - q * sd
+            out[f"pi{lvl}_high"] = fc + q * sd
+        return out
+
+    def series(self, region, indicator):
+        return self._series[(region, indicator)].copy()
+
+    def path(self, region, indicator, years=None):
+        return self._paths[(region, indicator)].copy()
+
+
+@pytest.fixture(scope="module")
+def fa():
+    return FakeAssessment(fake_dataset())
+
+
+def by_gid(ax, gid):
+    return [a for a in ax.get_children() if a.get_gid() == gid]
+
+
+def fig_texts(fig):
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        out += [t.get_text() for t in ax.texts] + [ax.get_title(loc="left"), ax.get_title()]
+        leg = ax.get_legend()
+        if leg:
+            out += [t.get_text() for t in leg.get_texts()]
+    return out
+
+
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def band_limits(coll):
+    """Per x, the (low, high) of a fill_between PolyCollection."""
+    verts = coll.get_paths()[0].vertices
+    out = {}
+    for x, y in verts:
+        lo, hi = out.get(round(x, 6), (np.inf, -np.inf))
+        out[round(x, 6)] = (min(lo, y), max(hi, y))
+    return out
+
+
+# ------------------------------------------------------------------ trajectory
+
+def test_trajectory_plots_the_assessment_numbers(fa):
+    fig = plots.trajectory(fa, CITY, "rate_ge")
+    ax = fig.axes[0]
+    s = fa.series(CITY, "rate_ge")
+    (line,) = by_gid(ax, "observed_line")
+    np.testing.assert_allclose(line.get_xdata(), s["year"])
+    np.testing.assert_allclose(line.get_ydata(), s["value"])
+    # markers by status: published filled, illustrative hollow
+    (pub,) = by_gid(ax, "obs_published")
+    (ill,) = by_gid(ax, "obs_illustrative")
+    np.testing.assert_allclose(pub.get_xdata(), s.loc[s.status == "published", "year"])
+    np.testing.assert_allclose(ill.get_ydata(), s.loc[s.status == "illustrative", "value"])
+    assert to_hex(ill.get_markerfacecolor()) == "#ffffff"
+    assert to_hex(pub.get_markerfacecolor()) != "#ffffff"
+    # target line at the target, acceptable side shaded above (>=)
+    (tl,) = by_gid(ax, "target_line")
+    assert set(np.asarray(tl.get_ydata(), float)) == {96.0}
+    (zone,) = by_gid(ax, "target_zone")
+    data_y = ax.transData.inverted().transform(zone.get_verts())[:, 1]
+    assert data_y.min() == pytest.approx(96.0) and data_y.max() == pytest.approx(ax.get_ylim()[1])
+    # required path baseline -> target
+    (req,) = by_gid(ax, "required_path")
+    assert list(req.get_xdata()) == [2020.0, 2025.0]
+    assert list(req.get_ydata()) == [95.0, 96.0]
+    (base,) = by_gid(ax, "baseline")
+    assert (base.get_xdata()[0], base.get_ydata()[0]) == (2020.0, 95.0)
+    # forecast and its bands from Assessment.path
+    p = fa.path(CITY, "rate_ge")
+    (fc,) = by_gid(ax, "forecast")
+    np.testing.assert_allclose(fc.get_ydata(), p["forecast"])
+    for lvl in ("80", "95"):
+        (band,) = by_gid(ax, f"pi{lvl}")
+        lim = band_limits(band)
+        for _, r in p.iterrows():
+            lo, hi = lim[round(float(r["year"]), 6)]
+            assert lo == pytest.approx(r[f"pi{lvl}_low"]) and hi == pytest.approx(r[f"pi{lvl}_high"])
+    # title, status badge with P(attain), legend
+    row = fa.table.set_index(["region", "indicator"]).loc[(CITY, "rate_ge")]
+    assert ax.get_title(loc="left") == "制造业产品质量合格率"
+    (badge,) = by_gid(ax, "status_badge")
+    assert status.label(row["status"], "zh") in badge.get_text()
+    assert f"{100 * row['p_attain']:.0f}%" in badge.get_text()
+    assert to_hex(badge.get_bbox_patch().get_facecolor()) == status.colour(row["status"]).lower()
+    leg = legend_texts(ax)
+    assert "公开发布数据" in leg and any("示例数据" in t for t in leg)
+    assert any(t.startswith("目标 ≥96%") for t in leg)
+    assert "80%预测区间" in leg and "95%预测区间" in leg
+    plots.close(fig)
+
+
+def test_le_target_shades_below_and_keep_target_is_a_thin_band(fa):
+    fig = plots.trajectory(fa, CITY, "pm25")
+    ax = fig.axes[0]
+    (zone,) = by_gid(ax, "target_zone")
+    y = ax.transData.inverted().transform(zone.get_verts())[:, 1]
+    assert y.max() == pytest.approx(26.0) and y.min() == pytest.approx(ax.get_ylim()[0])
+    plots.close(fig)
+
+    fig = plots.trajectory(fa, CITY, "water_keep")
+    ax = fig.axes[0]
+    (zone,) = by_gid(ax, "target_zone")
+    y = ax.transData.inverted().transform(zone.get_verts())[:, 1]
+    # keep at 100 with 0 decimals: tolerance half a unit, clipped at the bound 100
+    assert y.max() == pytest.approx(100.0) and y.min() == pytest.approx(99.5)
+    assert any("保持100%" in t for t in legend_texts(ax))
+    plots.close(fig)
+
+
+def test_increment_plots_cumulative_additions(fa):
+    fig = plots.trajectory(fa, CITY, "std_new")
+    ax = fig.axes[0]
+    s = fa.series(CITY, "std_new")
+    s = s.loc[s["cumulative"].notna()]
+    (line,) = by_gid(ax, "observed_line")
+    np.testing.assert_allclose(line.get_ydata(), s["cumulative"])
+    np.testing.assert_allclose(line.get_xdata(), s["year"])
+    (req,) = by_gid(ax, "required_path")
+    assert list(req.get_ydata()) == [0.0, 300.0]
+    (tl,) = by_gid(ax, "target_line")
+    assert set(np.asarray(tl.get_ydata(), float)) == {300.0}
+    assert "累计新增" in ax.get_ylabel()
+    plots.close(fig)
+
+
+def test_unquantified_shows_trend_only(fa):
+    fig = plots.trajectory(fa, CITY, "air_days")
+    ax = fig.axes[0]
+    assert not by_gid(ax, "target_line") and not by_gid(ax, "target_zone") and not by_gid(ax, "required_path")
+    assert by_gid(ax, "forecast")
+    (note,) = by_gid(ax, "note")
+    assert "无量化目标" in note.get_text()
+    (badge,) = by_gid(ax, "status_badge")
+    assert badge.get_text() == status.label("no_target", "zh")
+    plots.close(fig)
+
+
+def test_insufficient_data_says_so_instead_of_a_band(fa):
+    assert fa.path(CITY, "few_pts").empty
+    fig = plots.trajectory(fa, CITY, "few_pts")
+    ax = fig.axes[0]
+    assert not by_gid(ax, "pi80") and not by_gid(ax, "pi95") and not by_gid(ax, "forecast")
+    (note,) = by_gid(ax, "note")
+    assert "数据不足" in note.get_text()
+    assert by_gid(ax, "target_line")
+    plots.close(fig)
+
+
+@pytest.mark.parametrize("region,expected", [(CITY, True), (C1, True), (C2, False)])
+def test_illustrative_mark_exactly_when_a_plotted_value_is_illustrative(fa, region, expected):
+    fig = plots.trajectory(fa, region, "rate_ge")
+    marks = [t for t in fig.texts if t.get_gid() == "illustrative_mark"]
+    assert len(marks) == (1 if expected else 0)
+    if expected:
+        assert "示例数据" in marks[0].get_text() and "illustrative" in marks[0].get_text()
+    (note,) = [t for t in fig.texts if t.get_gid() == "data_note"]
+    assert "数据截至2024年" in note.get_text()
+    assert ("示例" in note.get_text()) == expected
+    plots.close(fig)
+
+
+def test_english_labels(fa):
+    fig = plots.trajectory(fa, C2, "rate_ge", lang="en")
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "Product pass rate"
+    leg = legend_texts(ax)
+    assert "published" in leg and "80% prediction interval" in leg
+    (note,) = [t for t in fig.texts if t.get_gid() == "data_note"]
+    assert "data up to 2024" in note.get_text()
+    plots.close(fig)
+
+
+def test_trajectory_into_given_axes(fa):
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    out = plots.trajectory(fa, CITY, "rate_ge", ax=ax)
+    assert out is fig and by_gid(ax, "target_line")
+    assert not [t for t in fig.texts if t.get_gid() == "data_note"]  # the caller owns the page
+
+
+def test_unknown_row_is_a_clear_error(fa):
+    with pytest.raises(QAnalysisError, match="no assessment row"):
+        plots.trajectory(fa, CITY, "nope")
+
+
+# ------------------------------------------------------------------ other charts
+
+def test_small_multiples_one_panel_per_indicator(fa):
+    fig = plots.small_multiples(fa, C2, "产品质量")
+    tab = fa.table
+    n = ((tab.region == C2) & (tab.category == "产品质量")).sum()
+    panels = [ax for ax in fig.axes if ax.get_visible() and by_gid(ax, "status_badge")]
+    assert len(panels) == n == 3
+    assert not [t for t in fig.texts if t.get_gid() == "illustrative_mark"]
+    plots.close(fig)
+    fig = plots.small_multiples(fa, CITY, "环境质量")
+    assert [t for t in fig.texts if t.get_gid() == "illustrative_mark"]
+    assert "温州市" in fig._suptitle.get_text() and "环境质量" in fig._suptitle.get_text()
+    plots.close(fig)
+
+
+def test_heatmap_rows_city_first_and_cells_are_p_attain(fa):
+    fig = plots.heatmap(fa, "p_attain")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["温州市", "鹿城区", "龙湾区"]
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text()
+             for t in ax.texts if t.get_gid() == "cell_value"}
+    ids = plots._indicator_order(fa)
+    regions = [CITY, C1, C2]
+    tab = fa.table.set_index(["region", "indicator"])
+    expected = {}
+    for i, r in enumerate(regions):
+        for j, k in enumerate(ids):
+            p = tab.loc[(r, k), "p_attain"]
+            if np.isfinite(p):
+                expected[(i, j)] = f"{100 * p:.0f}"
+    assert cells == expected and len(expected) > 5
+    # grouped by category: the categories appear as contiguous blocks
+    cats = [tab.loc[(CITY, k), "category"] for k in ids]
+    assert len(list(dict.fromkeys(cats))) == sum(1 for j in range(len(cats)) if j == 0 or cats[j] != cats[j - 1])
+    plots.close(fig)
+
+
+def test_heatmap_status_colours(fa):
+    fig = plots.heatmap(fa, "status")
+    ax = fig.axes[0]
+    (img,) = [a for a in ax.get_images() if a.get_gid() == "heatmap"]
+    arr = img.get_array()
+    ids = plots._indicator_order(fa)
+    tab = fa.table.set_index(["region", "indicator"])
+    for i, r in enumerate([CITY, C1, C2]):
+        for j, k in enumerate(ids):
+            assert to_hex(arr[i, j][:3]) == status.colour(tab.loc[(r, k), "status"]).lower()
+    legend = legend_texts(ax)
+    assert set(legend) == {status.label(c, "zh") for c in set(fa.table["status"])}
+    with pytest.raises(QAnalysisError):
+        plots.heatmap(fa, "nonsense")
+    plots.close(fig)
+
+
+def _expected_distance(row):
+    v = row["cumulative"] if row["kind"] == "increment" else row["latest"]
+    d = {">=": v - row["target"], "<=": row["target"] - v}.get(row["comparator"], -abs(v - row["target"]))
+    return d if row["unit"] == "%" else 100 * d / row["target"]
+
+
+@pytest.mark.parametrize("indicator", ["rate_ge", "pm25", "std_new"])
+def test_ranking_bars_are_signed_distances_best_first(fa, indicator):
+    fig = plots.ranking(fa, indicator)
+    ax = fig.axes[0]
+    bars = ax.patches[: len(ax.get_yticklabels())]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    rows = fa.table.loc[fa.table.indicator == indicator].set_index("region_name")
+    got = {n: b.get_width() for n, b in zip(names, bars)}
+    for n, w in got.items():
+        assert w == pytest.approx(_expected_distance(rows.loc[n]))
+    # y grows upward: the last tick (top) is the best
+    widths = [got[n] for n in names]
+    assert widths == sorted(widths)
+    for n, b in zip(names, bars):
+        assert to_hex(b.get_facecolor()) == status.colour(rows.loc[n, "status"]).lower()
+    assert by_gid(ax, "target_line")
+    plots.close(fig)
+
+
+def _review_df():
+    return pd.DataFrame({
+        "indicator": ["a", "b", "c", "d"],
+        "category": ["质量建设", "质量建设", "标准建设", "品牌建设"],
+        "name_zh": ["制造业产品质量合格率", "制定“浙江制造”标准", "主导制修订国际标准", "全市培育市级以上服务业品牌"],
+        "unit": ["%", "项", "项", "个"],
+        "target": [95.0, 50.0, 1.0, 30.0],
+        "achieved": [95.0, 234.0, 0.0, 4.0],
+        "met": [True, True, False, False],
+        "named_missed_in_plan": [False, False, True, True],
+        "comparator": [">="] * 4,
+    })
+
+
+def test_review_bars_are_achieved_as_percent_of_target():
+    df = _review_df()
+    fig = plots.review(df)
+    ax = fig.axes[0]
+    bars = ax.patches[:4]
+    # first table row at the top: bars were drawn bottom-up in reverse
+    ys = [b.get_y() + b.get_height() / 2 for b in bars]
+    order = np.argsort(ys)[::-1]
+    widths = [bars[i].get_width() for i in order]
+    assert widths == pytest.approx([100.0, 200.0, 0.0, 100 * 4 / 30])  # 468% is drawn capped at 200
+    labels = [t for t in ax.get_yticklabels()]
+    missed = [t.get_text() for t in labels if to_hex(t.get_color()) == status.colour("missed").lower()]
+    assert sorted(missed) == sorted(["主导制修订国际标准 †", "全市培育市级以上服务业品牌 †"])
+    assert any("468%" in t.get_text() for t in ax.texts)
+    assert not [t for t in fig.texts if t.get_gid() == "illustrative_mark"]
+    plots.close(fig)
+
+
+# ------------------------------------------------------------------ export
+
+def test_save_writes_png_300dpi_and_path_svg_atomically(fa, tmp_path):
+    from PIL import Image
+
+    fig = plots.trajectory(fa, CITY, "rate_ge")
+    paths = plots.save(fig, tmp_path, f"{CITY}_rate_ge_trajectory", size="slide")
+    assert [p.name for p in paths] == [f"{CITY}_rate_ge_trajectory.png", f"{CITY}_rate_ge_trajectory.svg"]
+    with Image.open(paths[0]) as im:
+        assert im.size[0] == pytest.approx(13.333 * 300, abs=2) and im.size[1] == pytest.approx(7.5 * 300, abs=2)
+        assert round(im.info["dpi"][0]) == 300
+    root = ET.parse(paths[1]).getroot()
+    tags = {el.tag.split("}")[-1] for el in root.iter()}
+    assert "path" in tags and "text" not in tags  # glyphs as outlines
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)  # no temp files
+    assert fig.axes == []  # closed
+
+
+def test_save_a4_and_bad_names(fa, tmp_path):
+    from PIL import Image
+
+    (png,) = plots.save(plots.review(_review_df()), tmp_path, "review13", size="a4", formats=("png",))
+    with Image.open(png) as im:
+        assert im.size[1] > im.size[0]  # portrait
+    with pytest.raises(QAnalysisError, match="ASCII"):
+        plots.save(plots.review(_review_df()), tmp_path, "表1")
+    with pytest.raises(QAnalysisError, match="format"):
+        plots.save(plots.review(_review_df()), tmp_path, "x", formats=("gif",))
+
+
+def test_write_region_charts_city_and_county(fa, tmp_path):
+    county = plots.write_region_charts(fa, C1, tmp_path / "c", formats=("svg",))
+    names = {p.name for p in county}
+    quantified = [i for (i, *r) in INDICATORS if r[5] != "unquantified"]
+    assert {f"{C1}_{i}_trajectory.svg" for i in quantified} <= names
+    assert f"{C1}_air_days_trajectory.svg" not in names
+    assert {f"{C1}_{c}_small_multiples.svg" for c in ("product", "environment", "service")} <= names
+    assert not any("heatmap" in n or "ranking" in n for n in names)
+    city = {p.name for p in plots.write_region_charts(fa, CITY, tmp_path / "city", formats=("svg",),
+                                                      review_table=_review_df())}
+    assert {f"{CITY}_heatmap_p_attain.svg", f"{CITY}_heatmap_status.svg", "review13.svg"} <= city
+    assert {f"{i}_ranking.svg" for i in quantified} <= city
+    assert all(n.isascii() for n in city | names)
+    with pytest.raises(QAnalysisError, match="not in the assessment"):
+        plots.write_region_charts(fa, "999999", tmp_path)
+
+
+def test_charts_command(fa, tmp_path, monkeypatch):
+    from qanalysis import cli
+
+    monkeypatch.setattr(plots, "_load_assessment", lambda *a, **k: fa)
+    rc = cli.main(["charts", "--region", C2, "--out", str(tmp_path), "--formats", "svg", "--lang", "en"])
+    assert rc == 0
+    assert (tmp_path / f"{C2}_rate_ge_trajectory.svg").exists()
+
+
+def test_no_missing_glyphs_in_any_chart(fa):
+    figs = [plots.trajectory(fa, CITY, "pm25"), plots.heatmap(fa), plots.ranking(fa, "std_new"),
+            plots.review(_review_df()), plots.small_multiples(fa, CITY, "产品质量"),
+            plots.trajectory(fa, CITY, "marks_stock", lang="en")]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
+        for fig in figs:
+            plots._png_bytes(fig, 40)
+            plots.close(fig)
+
+
+# ------------------------------------------------------------------ the real assessment
+
+def test_on_the_real_assessment():
+    import qanalysis
+    from qanalysis.assess import assess
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = qanalysis.load()
+    a = assess(data, regions=[data.plan.city_code]) if "regions" in assess.__code__.co_varnames else assess(data)
+    city = data.plan.city_code
+    tab = a.table.loc[a.table.region == city]
+    inc = tab.loc[(tab.kind == "increment") & tab.target.notna()].iloc[0]
+    lev = tab.loc[(tab.kind == "level") & (tab.comparator == ">=")].iloc[0]
+    for row in (inc, lev):
+        fig = plots.trajectory(a, city, row["indicator"])
+        ax = fig.axes[0]
+        s = a.series(city, row["indicator"])
+        col = "cumulative" if row["kind"] == "increment" else "value"
+        s = s.loc[s[col].notna()]
+        (line,) = by_gid(ax, "observed_line")
+        np.testing.assert_allclose(line.get_ydata(), s[col].astype(float))
+        (tl,) = by_gid(ax, "target_line")
+        assert set(np.asarray(tl.get_ydata(), float)) == {float(row["target"])}
+        p = a.path(city, row["indicator"])
+        if len(p):
+            (fc,) = by_gid(ax, "forecast")
+            np.testing.assert_allclose(fc.get_ydata(), p["forecast"].dropna().astype(float))
+        has_ill = (s["status"] == "illustrative").any() if row["kind"] != "increment" else \
+            (a.series(city, row["indicator"])["status"] == "illustrative").any()
+        assert bool([t for t in fig.texts if t.get_gid() == "illustrative_mark"]) == bool(has_ill)
+        plots.close(fig)
+    fig = plots.heatmap(a, "status")
+    assert fig.axes[0].get_yticklabels()[0].get_text() == data.region_name(city)
+    plots.close(fig)
+    assert to_rgba(status.colour("met"))  # statuses come from status.py
+
+
+def test_new_increment_without_baseline_still_starts_at_zero_in_base_year():
+    fa = FakeAssessment(fake_dataset())
+    m = (fa.table.region == CITY) & (fa.table.indicator == "std_new")
+    fa.table.loc[m, "baseline_year"] = np.nan
+    fa.table.loc[m, "baseline"] = np.nan
+    fig = plots.trajectory(fa, CITY, "std_new")
+    (req,) = by_gid(fig.axes[0], "required_path")
+    assert list(req.get_xdata()) == [2020.0, 2025.0] and list(req.get_ydata()) == [0.0, 300.0]
+    plots.close(fig)
