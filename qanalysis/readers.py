@@ -688,7 +688,10 @@ def _decode(data: bytes) -> tuple[str | None, str, int]:
     except UnicodeDecodeError as e:
         u8 = e
     prefix = data[:u8.start]
-    looks_utf8 = any(b >= 0x80 for b in prefix)  # earlier non-ASCII text decoded as UTF-8
+    # A UTF-8 file with one bad byte, not a GBK file: the text before the bad byte
+    # held real UTF-8 Chinese (3-byte sequences). Two-byte look-alikes do not count:
+    # GBK 鹿 (c2 b9) is also valid UTF-8 (¹), so "any non-ASCII byte" misjudged GBK files.
+    looks_utf8 = re.search(rb"[\xe3-\xe9][\x80-\xbf]{2}", prefix) is not None
     if not looks_utf8:
         try:
             return data.decode("gb18030"), "", 0

@@ -9,6 +9,7 @@ values without a source. Every check and its severity is in docs/input-formats.m
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +135,19 @@ def validate_observations(obs: pd.DataFrame, plan_data: Dataset) -> list[Problem
     problems += _suspect_unit(obs, origin, plan_data, label, unit, below | above)
     problems += _duplicates(obs, origin)
     problems += _looks_cumulative(obs, origin, plan_data, label)
-    return problems
+    return _name_wide_columns(problems, obs, origin)
+
+
+def _name_wide_columns(problems: list[Problem], obs: pd.DataFrame, origin: pd.DataFrame) -> list[Problem]:
+    """On a wide sheet a value sits under its year's header: name that column, as the reader does."""
+    cells = origin["_cell"].astype(str).to_numpy()
+    if not (cells != "").any():
+        return problems
+    year_of = {(str(f), str(sh), c): str(int(y)) for f, sh, c, y in
+               zip(origin["_file"], origin["_sheet"], cells, pd.to_numeric(obs["year"], errors="coerce").fillna(-1))
+               if c and y >= 0}
+    return [replace(p, column=year_of.get((p.file, str(p.sheet), p.cell), p.column))
+            if p.cell and p.column == "value" else p for p in problems]
 
 
 def _references(obs: pd.DataFrame, plan_data: Dataset) -> pd.DataFrame:

@@ -76,6 +76,16 @@ def test_csv_encodings(tmp_path, plan, encoding):
     assert df.loc[0, ["region", "indicator", "source", "note"]].tolist() == [LUCHENG, PCT, "统计年鉴", "备注文字"]
 
 
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk"])
+def test_gbk_after_an_ascii_header(tmp_path, plan, encoding):
+    """鹿 in GBK is c2 b9, also valid UTF-8 (¹): the decoder must not stop at the bytes after it."""
+    f = tmp_path / "g.csv"
+    f.write_bytes("region,indicator,year,value\n鹿城区,制造业产品质量合格率,2021,95.5\n".encode(encoding))
+    df, probs = read_observations(f, plan)
+    assert probs == []
+    assert df[["region", "indicator", "value"]].values.tolist() == [[LUCHENG, PCT, 95.5]]
+
+
 def test_numbers_full_width_thousands_and_percent(tmp_path, plan):
     f = fx.write_csv(tmp_path / "n.csv",
                      f'{CITY},{PCT},2021,９５．５,provisional,,',
