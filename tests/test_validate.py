@@ -78,7 +78,7 @@ def test_duplicate_with_different_values_names_both_locations(tmp_path, plan):
                                                              [PCT, "制造业产品质量合格率", 96]]})
     obs, probs = check_files([a, b], plan)
     p = only(probs, "duplicate")
-    assert (p.file, p.sheet, p.cell, p.column) == (str(b), f"{CITY} 温州市", "C2", "value")
+    assert (p.file, p.sheet, p.cell, p.column) == (str(b), f"{CITY} 温州市", "C2", "2021")
     assert f"{a}, row 2" in p.reason and "96" in p.reason and "95" in p.reason and p.severity == "error"
 
 
