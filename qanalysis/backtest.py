@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
 from . import forecast as fc
 from .assess import quiet_broken_pipe
-from .errors import Problem, QAnalysisError, raise_if_errors
+from .errors import QAnalysisError
 
 FORECAST_COLUMNS = ["model", "region", "indicator", "origin", "year", "horizon", "n_train", "actual",
                     "forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"]
@@ -116,24 +115,17 @@ def summarize(forecasts: pd.DataFrame, by=("model",)) -> pd.DataFrame:
 
 
 def read_published(path: Path | None = None) -> pd.DataFrame:
-    """The published yearly values (region, indicator, year, value …) as written."""
-    path = Path(path or config.OBSERVATIONS_RAW_DIR / "published.csv")
-    if not path.exists():
-        raise QAnalysisError(f"{path}: not found")
-    df = pd.read_csv(path, dtype={"region": str, "indicator": str}, keep_default_na=False)
-    problems = []
-    for c in ("region", "indicator", "year", "value"):
-        if c not in df.columns:
-            problems.append(Problem(str(path), f"missing column {c!r}", column=c, code="missing_column"))
-    raise_if_errors(problems)
-    year = pd.to_numeric(df["year"], errors="coerce")
-    value = pd.to_numeric(df["value"], errors="coerce")
-    for i in np.flatnonzero(year.isna() | value.isna()):
-        col = "year" if pd.isna(year.iat[i]) else "value"
-        problems.append(Problem(str(path), f"{df[col].iat[i]!r} is not a number", row=int(i) + 2,
-                                column=col, code="bad_number"))
-    raise_if_errors(problems)
-    return df.assign(year=year.astype(int), value=value.astype(float))
+    """The published yearly values of every year, earlier ones too: long series test forecasts best.
+
+    Default: the files the plan names in plan.toml (``published = [...]``).
+    """
+    from .published import published_paths
+    from .published import read_published as read_one
+
+    paths = [Path(path)] if path else published_paths()
+    if not paths:
+        raise QAnalysisError("the plan names no published-value file (plan.toml: published = [...])")
+    return pd.concat([read_one(p, all_years=True) for p in paths], ignore_index=True)
 
 
 def evaluate(datasets: dict[str, pd.DataFrame], models=fc.MODELS, max_horizon: int = 5,
@@ -158,7 +150,7 @@ def configure_parser(parser) -> None:
     parser.add_argument("--forecasts", metavar="OUT", help="also write every forecast row as CSV")
     parser.add_argument("--horizon", type=int, default=5, help="longest horizon in years (default 5)")
     parser.add_argument("--published", metavar="FILE", help="published values CSV "
-                        "(default data/raw/observations/published.csv)")
+                        "(default: the files the plan's plan.toml names)")
     parser.add_argument("--data", nargs="+", metavar="FILE", help="observation files for the panel")
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from . import config
 from .dataset import (CATALOGUE_COLUMNS, COMPARATORS, KINDS, REVIEW_COLUMNS, Dataset,
                       PlanInfo, typed)
-from .errors import InputError, Problem, QAnalysisError, raise_if_errors
+from .errors import Problem, QAnalysisError, raise_if_errors
 from .targetparse import parse_cell
 
 INDICATOR_RAW_COLUMNS = [

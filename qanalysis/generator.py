@@ -189,7 +189,6 @@ def illustrative(data: Dataset, anchors: pd.DataFrame | None = None,
                     else:
                         offset = rng.normal(0.0, 0.6 * spread)
                         own_pace = rng.lognormal(0.0, 0.3)
-                        t = years - info.base_year
                         v = (city_vals + offset + (city_vals - city_vals[years == info.base_year][0]
                              if info.base_year in years else 0) * (own_pace - 1)
                              + rng.normal(0.0, 0.15 * spread, len(years)))

@@ -419,7 +419,6 @@ def _draw_trajectory(ax, assessment, row: pd.Series, lang: str, compact: bool,
 
     yvals: list[float] = []
     years: list[float] = []
-    handles: list = []
 
     # forecast bands first, so points and lines sit on top
     fit_drawn = False
@@ -1079,7 +1078,7 @@ def review(review_table: pd.DataFrame, lang: str = "zh") -> Figure:
               edgecolor="none")
     parts = []
     st = review_table["status"].astype(str).tolist() if "status" in review_table else ["published"]
-    parts.append((f"数据：规划表1（2020年完成情况，规划原文）" if lang == "zh"
+    parts.append(("数据：规划表1（2020年完成情况，规划原文）" if lang == "zh"
                   else "data: Table 1 of the plan (achieved by 2020, as published in the plan)"))
     if named is not None and named.any():
         parts.append(t["review_named"])

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qanalysis import catalogue as cat_mod
 from qanalysis import config
 from qanalysis.catalogue import catalogue_records, read_plan, schema_problems
 from qanalysis.errors import InputError

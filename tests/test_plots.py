@@ -21,15 +21,7 @@ from qanalysis.errors import QAnalysisError  # noqa: E402
 
 CITY, C1, C2 = "330300", "330302", "330303"
 
-TABLE_COLUMNS = [
-    "region", "region_name", "indicator", "name_zh", "name_en", "category", "unit", "kind",
-    "comparator", "direction", "lower_bound", "upper_bound", "baseline_year", "baseline",
-    "target_year", "target", "target_basis", "n_points", "first_year", "latest_year", "latest",
-    "data_status", "has_illustrative", "change_since_baseline", "avg_annual_change", "cagr",
-    "cagr_required", "progress_ratio", "progress_category", "time_elapsed_share",
-    "distance_covered_share", "cumulative", "model", "forecast", "pi80_low", "pi80_high",
-    "pi95_low", "pi95_high", "p_attain", "status", "status_zh", "status_reason",
-]
+from qanalysis.assess import TABLE_COLUMNS  # noqa: E402  (the contract the fake follows)
 
 # id, name_zh, name_en, category, category_en, unit, kind, comparator, direction, lo, hi, baseline, target
 INDICATORS = [

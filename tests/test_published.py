@@ -1,5 +1,4 @@
 """Published values: each with its source, inside the plan's window, never invented."""
-import pandas as pd
 import pytest
 
 from qanalysis.errors import InputError
