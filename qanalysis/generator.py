@@ -91,8 +91,13 @@ def _city_path(ind: dict, years: np.ndarray, info, rng: np.random.Generator) -> 
             b = 0.0
         else:
             b = T * (rng.uniform(0.75, 0.92) if comp != "<=" else rng.uniform(1.08, 1.25))
-    if np.isnan(T):  # unquantified: a gentle drift in the good direction
-        gap = abs(b) * 0.01 * (1 if comp != "<=" else -1)
+    good = 1 if comp != "<=" else -1
+    floor_already_met = not np.isnan(T) and ((comp == ">=" and b >= T) or (comp == "<=" and b <= T))
+    if np.isnan(T) or floor_already_met:
+        # unquantified, or a floor/ceiling the baseline already meets (农产品合格率 ≥98
+        # from 99.04, PM2.5 ≤26 from 25): a gentle drift in the good direction, not a
+        # slide toward the target
+        gap = abs(b) * 0.01 * good
     else:
         gap = T - b
     if comp == "==" or abs(gap) < 1e-9:

@@ -67,3 +67,10 @@ def test_counties_spread_around_the_city(plan_data):
     piv = g[g["indicator"] == "mfg_product_pass_rate"].pivot(index="year", columns="region", values="value")
     spread = piv.drop(columns="330300").std(axis=1)
     assert (spread > 0.1).all() and (spread < 5).all()
+
+
+def test_a_floor_already_met_is_not_slid_toward(plan_data):
+    """农产品合格率: baseline 99.04, target ≥98 — the plan sets a floor, not a fall to 98."""
+    g = illustrative(plan_data)
+    s = g[(g["region"] == "330300") & (g["indicator"] == "agri_product_pass_rate")].set_index("year")["value"]
+    assert s.loc[2021:2024].mean() > 98.5
