@@ -4,7 +4,16 @@
 """
 __version__ = "0.1.0"
 
-from .dataset import Dataset, PlanInfo  # noqa: E402
+
+
+def __getattr__(name):
+    # Dataset/PlanInfo import pandas: only when asked, so `qanalysis --help` and the
+    # report runner's parent process start fast.
+    if name in ("Dataset", "PlanInfo"):
+        from . import dataset
+
+        return getattr(dataset, name)
+    raise AttributeError(f"module 'qanalysis' has no attribute {name!r}")
 
 
 def load(*args, **kwargs):
