@@ -58,6 +58,6 @@ def load(plan: str | Path | None = None, data_dir: str | Path | None = None,
         fresh = meta.get("source_hash") == data_hash(raw_inputs(plan), extra=f"fill={fill}")
         if fresh:
             return read_processed(folder)
-        warnings.warn(f"{folder} is older than the raw data; using the raw data "
+        warnings.warn(f"{folder} is older than the raw data (or the code that prepares it); using the raw data "
                       "(run `qanalysis prepare` to refresh it)", stacklevel=3)
     return build(plan, (), fill)

@@ -824,7 +824,9 @@ def heatmap(assessment, value: str = "p_attain", lang: str = "zh") -> Figure:
         label = _category_label(assessment, cats[a], lang)
         if b - a < 3:  # a narrow group: Chinese on two lines, English cut to fit
             label = _wrap(label, 2) if lang == "zh" else (label if len(label) <= 4 * (b - a) else label[:3 * (b - a)] + ".")
-        ax.text((a + b - 1) / 2, -0.7, label,
+        # x in data, y in axes units: just above the top row whatever the number of rows
+        # (in data units, -0.7 rows reached into the title on a two-row heatmap)
+        ax.text((a + b - 1) / 2, 1.005, label, transform=ax.get_xaxis_transform(),
                 ha="center", va="bottom", fontsize=11 if b - a >= 3 else 9, fontweight=theme.strong(),
                 color=theme.INK, gid="category_label", clip_on=False)
     if value == "p_attain" and nr * nc <= 1200:

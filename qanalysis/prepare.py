@@ -38,8 +38,21 @@ def raw_inputs(plan: str | Path | None = None, data_files: Sequence[str | Path] 
     return files + published_paths(plan) + [Path(f) for f in data_files]
 
 
-def data_hash(files: Iterable[Path], extra: str = "") -> str:
+# The modules whose code shapes the processed data: a change to any of them makes
+# earlier processed data stale, as a change to the raw files does.
+DATA_MODULES = ("targetparse", "catalogue", "regions", "published", "generator", "prepare",
+                "dataset", "readers", "validate")
+
+
+def code_fingerprint(modules: Iterable[str] | None = None) -> str:
     h = hashlib.sha256()
+    for name in DATA_MODULES if modules is None else modules:
+        h.update((config.PACKAGE_DIR / f"{name}.py").read_bytes())
+    return h.hexdigest()
+
+
+def data_hash(files: Iterable[Path], extra: str = "") -> str:
+    h = hashlib.sha256(code_fingerprint().encode())
     for f in files:
         h.update(Path(f).name.encode())
         h.update(Path(f).read_bytes())

@@ -145,6 +145,14 @@ def _data_roots(data_dir) -> list[Path]:
     return [config.plan_dir(), config.OBSERVATIONS_RAW_DIR, config.PROCESSED_DIR / _plan_name()]
 
 
+def _code_sha() -> str:
+    """sha256 of the library's code: a report made by other code is not resumed from."""
+    total = hashlib.sha256()
+    for p in sorted(config.PACKAGE_DIR.glob("*.py")):
+        total.update(p.read_bytes())
+    return total.hexdigest()
+
+
 def data_fingerprint(data_dir: str | os.PathLike | None = None) -> dict[str, Any]:
     """sha256 of every data file the reports read (processed folder and raw inputs)."""
     files: dict[str, str] = {}
@@ -484,7 +492,8 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
     started, t0 = _now(), time.monotonic()
 
     fp = data_fingerprint(data_dir)
-    key = {"data_sha256": fp["sha256"], "notebook_sha256": _file_sha(notebook), "lang": lang}
+    key = {"data_sha256": fp["sha256"], "notebook_sha256": _file_sha(notebook), "lang": lang,
+           "code_sha256": _code_sha()}
     previous = _read_manifest(out_dir)
     same_inputs = bool(previous) and previous.get("key") == key
     kept: dict[str, dict] = dict(previous.get("regions", {})) if same_inputs else {}

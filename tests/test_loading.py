@@ -47,3 +47,15 @@ def test_stale_processed_data_is_not_used(tmp_path, monkeypatch):
         data = qanalysis.load()
     obs = data.observations.set_index(["region", "indicator", "year"])
     assert obs.loc[("330300", "pm25_concentration", 2022), "value"] == 23
+
+
+def test_a_change_to_the_data_code_makes_processed_data_stale(tmp_path, monkeypatch):
+    from qanalysis import prepare as prep
+
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path)
+    prepare()
+    data = qanalysis.load()            # fresh: no warning, read from disk
+    assert len(data.observations)
+    monkeypatch.setattr(prep, "DATA_MODULES", prep.DATA_MODULES[:-1])  # "the code changed"
+    with pytest.warns(UserWarning, match="older than the raw data"):
+        qanalysis.load()
