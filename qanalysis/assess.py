@@ -350,7 +350,7 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
     zh, en = [], []
     cols = ["status", "comparator", "target", "target_year", "latest", "latest_year", "cumulative",
             "kind", "n_points", "forecast", "p_attain", "progress_ratio", "progress_category",
-            "model", "first_year"]
+            "model", "first_year", "target_basis"]
     arrays = [t[c].to_numpy(dtype=object) for c in cols]
     recs = (dict(zip(cols, vals)) for vals in zip(*arrays))
     for r, why_fit, row_ok, unq, fv, ml in zip(recs, fit_reason, has_target_row, unquantified,
@@ -359,7 +359,10 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
         inc = r["kind"] == "increment"
         now = r["cumulative"] if inc else r["latest"]
         if s == "no_target":
-            if unq and row_ok:
+            if r["target_basis"] == "city_only":
+                z, e = ("全市整体目标，数量过少不分解到各县(市、区)，仅分析趋势",
+                        "a city-wide target too small to share out among counties: trend only")
+            elif unq and row_ok:
                 z, e = "规划未给出量化目标(如“省定目标”)，仅分析趋势", "the plan gives no number (e.g. 'provincial target'): trend only"
             elif not row_ok:
                 z, e = "该地区在目标表中无此指标的目标值", "no target for this region in Dataset.targets"

@@ -77,7 +77,7 @@ _TEXT = {
         "small_title": "{region}｜{category}指标",
         "plan_target": "目标：{plan}",
         "basis": {"plan": "规划原文", "city_default": "沿用全市目标", "pro_rata": "按权重分解（示例）",
-                  "override": "县级自定目标"},
+                  "city_only": "全市整体目标，不分解到县", "override": "县级自定目标"},
         "data_status": {"published": "公开发布数据", "provisional": "含初步数据",
                         "illustrative": "示例数据（种子生成器生成，非公开发布）",
                         "mixed": "公开数据与示例数据混合", "": "无数据"},
@@ -126,7 +126,8 @@ _TEXT = {
         "small_title": "{region} | {category}",
         "plan_target": "target: {plan}",
         "basis": {"plan": "as in the plan", "city_default": "city target applied", "pro_rata":
-                  "pro-rata share (illustrative)", "override": "county's own target"},
+                  "pro-rata share (illustrative)", "city_only": "city-wide target, not shared out",
+                  "override": "county's own target"},
         "data_status": {"published": "published data", "provisional": "includes provisional data",
                         "illustrative": "illustrative data (seeded generator, not published)",
                         "mixed": "published and illustrative data mixed", "": "no data"},

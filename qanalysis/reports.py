@@ -1253,7 +1253,8 @@ def data_notes(assessment, region: str, lang: str = "zh") -> str:
         lines = ["数据性质(按指标序列计):" + ",".join(f"{k} {v} 项" for k, v in by_status.items()) + "。",
                  "", data_note(t, str(region), lang), "",
                  "目标来源:" + ",".join(f"{k} {v} 项" for k, v in basis.items())
-                 + "(plan = 规划原文;city_default = 沿用全市目标;pro_rata = 按权重分解;override = 区县自定)。",
+                 + "(plan = 规划原文;city_default = 沿用全市目标;pro_rata = 按权重分解;"
+                 "city_only = 全市整体目标、不分解到县;override = 区县自定)。",
                  "", "方法:线性趋势(OLS)外推至目标年,给出 80%/95% 预测区间及达标概率;"
                  "进度比率法与时序进度法见 docs/methods.md。"]
         if sources:

@@ -300,3 +300,14 @@ def test_keep_at_target_that_slipped_is_moving_away():
     s["drinking_water"] = {2020: 100.0, 2023: 98.0}
     r = assess(ca.dataset(s)).table.set_index(["region", "indicator"]).loc[("330300", "drinking_water")]
     assert r["progress_category"] == "moving_away" and r["status"] == "off_track"
+
+
+def test_city_only_targets_say_why_a_county_has_none():
+    """A count too small to share out: the county row says so, not 'no number in the plan'."""
+    import qanalysis
+    from qanalysis.assess import assess
+
+    t = assess(qanalysis.load()).table
+    rows = t[t["target_basis"] == "city_only"]
+    assert len(rows) and (rows["status"] == "no_target").all()
+    assert rows["status_reason"].str.contains("不分解").all()
