@@ -929,7 +929,10 @@ class _Worker:
     def html(self, nb, title: str) -> str:
         self.make_exporter()
         body, _ = self._exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-        return body
+        from .fonts import embed_html_font
+
+        # Chinese text must not turn into boxes on a machine without a CJK font
+        return embed_html_font(body)
 
     def run_summary(self, job: dict) -> dict:
         """``summary.xlsx`` from a warm kernel (the assessment is usually cached there)."""
@@ -1145,6 +1148,22 @@ def headline_counts(table, region: str, lang: str = "zh"):
     return pd.concat([out, total], ignore_index=True)
 
 
+def headline_table(table, region: str, lang: str = "zh"):
+    """The headline counts as a reader sees them: status names in their colours, no index."""
+    from .status import STATUSES
+
+    c = headline_counts(table, region, lang)
+    head = ("评估结果", "指标数") if lang == "zh" else ("status", "indicators")
+    view = c[["label", "count"]].rename(columns=dict(zip(("label", "count"), head)))
+    colours = [STATUSES[s].colour if s in STATUSES else "" for s in c["status"]]
+
+    def swatch(col):
+        return [f"border-left: 0.8em solid {k}; padding-left: 0.5em" if k else "font-weight: bold"
+                for k in colours]
+
+    return view.style.hide(axis="index").apply(swatch, subset=[head[0]])
+
+
 def headline_sentence(table, region: str, lang: str = "zh") -> str:
     """One sentence a reader sees first: n indicators, how many achieved / on track / at risk …"""
     c = headline_counts(table, region, lang).set_index("status")["count"]
@@ -1180,6 +1199,10 @@ def assessment_view(table, region: str, lang: str = "zh"):
 
     sub = table[table["region"] == region].copy()
     sub["status_label"] = [label(s, lang) for s in sub["status"]]
+    if lang == "zh":
+        from .assess import DATA_STATUS_ZH
+
+        sub["data_status"] = sub["data_status"].map(lambda d: DATA_STATUS_ZH.get(d, d))
     name = "name_zh" if lang == "zh" else "name_en"
     cols = [name, "unit", "baseline", "target", "latest_year", "latest", "forecast", "pi80_low",
             "pi80_high", "p_attain", "status_label", "data_status"]
@@ -1193,7 +1216,15 @@ def assessment_view(table, region: str, lang: str = "zh"):
     else:
         view = view.rename(columns={"name_en": "indicator", "status_label": "status",
                                     "p_attain": "P(attain)", "forecast": "forecast (target year)"})
-    return view.reset_index(drop=True)
+    view = view.reset_index(drop=True)
+    # numbers as a reader writes them: 2 decimals, probabilities as percentages
+    numeric = [c for c in view.columns if view[c].dtype.kind == "f"]
+    p_col = "达标概率" if lang == "zh" else "P(attain)"
+    fmt = {c: "{:.2f}" for c in numeric if c != p_col}
+    fmt[p_col] = "{:.0%}"
+    year_col = "最新年份" if lang == "zh" else "latest_year"
+    fmt[year_col] = "{:.0f}"
+    return view.style.hide(axis="index").format(fmt, na_rep="—")
 
 
 def region_name(assessment, region: str, lang: str = "zh") -> str:
@@ -1270,6 +1301,17 @@ def data_notes(assessment, region: str, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+def fit_width(svg: str) -> str:
+    """An SVG that scales to the page width (its viewBox kept) instead of a fixed 960 pt."""
+    import re
+
+    head_end = svg.find(">", svg.find("<svg"))
+    head = svg[:head_end]
+    head = re.sub(r'\swidth="[^"]*"', ' width="100%"', head, count=1)
+    head = re.sub(r'\sheight="[^"]*"', "", head, count=1)
+    return head + svg[head_end:]
+
+
 def show(fig, out_dir: str | os.PathLike = "", stem: str | None = None, dpi: int = 80):
     """Display ``fig`` in the notebook and, when ``out_dir`` is set, save it as PNG+SVG.
 
@@ -1289,13 +1331,13 @@ def show(fig, out_dir: str | os.PathLike = "", stem: str | None = None, dpi: int
         paths = plots.save(fig, out_dir, stem)
         svg = [p for p in paths if p.suffix == ".svg"]
         if svg:
-            display(SVG(filename=str(svg[0])))
-        return paths
+            display(SVG(data=fit_width(svg[0].read_text(encoding="utf-8"))))
+        return None  # nothing for the notebook to echo under the chart
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     display(Image(data=buf.getvalue(), format="png"))
     plots.close(fig)
-    return []
+    return None
 
 
 def write_summary(path: str | os.PathLike, data_dir: str | os.PathLike | None = None,

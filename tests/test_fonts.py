@@ -143,3 +143,25 @@ def test_svg_has_outlines_not_font_references():
     root = ET.fromstring(svg)
     tags = [el.tag.split("}")[-1] for el in root.iter()]
     assert "text" not in tags and tags.count("path") > 5
+
+
+def test_html_font_css_embeds_every_chinese_character_of_the_page():
+    """A report opened on a machine without CJK fonts must still show its Chinese."""
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from qanalysis.fonts import HTML_FONT_FAMILY, embed_html_font
+
+    page = "<html><head><title>t</title></head><body><h1>鹿城区 · 指标监测报告</h1><p>已实现(目标年实测) abc</p></body></html>"
+    out = embed_html_font(page)
+    assert out.index("@font-face") < out.index("</head>")
+    data = re.search(r"base64,([A-Za-z0-9+/=]+)", out).group(1)
+    font = TTFont(io.BytesIO(base64.b64decode(data)))
+    cmap = font.getBestCmap()
+    wanted = {ord(c) for c in "鹿城区指标监测报告已实现目标年实测"}
+    assert wanted <= set(cmap)
+    assert len(cmap) < 200                      # a subset, not the 16 MB font
+    assert f'font-family:"{HTML_FONT_FAMILY}"' in out.replace(" ", "")
