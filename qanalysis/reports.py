@@ -1281,7 +1281,10 @@ def data_notes(assessment, region: str, lang: str = "zh") -> str:
     sources = [x for x in dict.fromkeys(sources) if x][:8]
     basis = sub["target_basis"].value_counts()
     if lang == "zh":
-        lines = ["数据性质(按指标序列计):" + ",".join(f"{k} {v} 项" for k, v in by_status.items()) + "。",
+        from .assess import DATA_STATUS_ZH
+
+        lines = ["数据性质(按指标序列计):"
+                 + ",".join(f"{DATA_STATUS_ZH.get(k, k)} {v} 项" for k, v in by_status.items()) + "。",
                  "", data_note(t, str(region), lang), "",
                  "目标来源:" + ",".join(f"{k} {v} 项" for k, v in basis.items())
                  + "(plan = 规划原文;city_default = 沿用全市目标;pro_rata = 按权重分解;"
