@@ -53,7 +53,7 @@ HEADERS_ZH = {
     "target_year_observed": "目标年已有实测", "status_reason_en": "判断依据(英文)",
 }
 KIND_ZH = {"level": "水平值", "stock": "累计存量", "increment": "期内新增", "unquantified": "无量化目标"}
-DATA_STATUS_ZH = {"published": "公开发布", "provisional": "初步数据", "illustrative": "示意数据",
+DATA_STATUS_ZH = {"published": "公开发布", "provisional": "初步数据", "illustrative": "示例数据",
                   "mixed": "混合", "": "无数据"}
 MODEL_ZH = {"linear": "线性趋势", "loglinear": "对数线性(固定增长率)"}
 
