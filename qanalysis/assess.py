@@ -41,7 +41,7 @@ HEADERS_ZH = {
     "baseline_year": "基期年份", "baseline": "基期值", "target_year": "目标年份", "target": "目标值",
     "target_basis": "目标来源", "n_points": "数据点数", "first_year": "首个数据年份",
     "latest_year": "最新年份", "latest": "最新值", "data_status": "数据性质",
-    "has_illustrative": "含示意数据", "change_since_baseline": "较基期变化",
+    "has_illustrative": "含示例数据", "change_since_baseline": "较基期变化",
     "avg_annual_change": "年均变化", "cagr": "年均增长率", "cagr_required": "所需年均增长率",
     "progress_ratio": "进度比", "progress_category": "进度类别", "time_elapsed_share": "时间进度",
     "distance_covered_share": "目标完成进度", "cumulative": "累计新增", "model": "预测模型",
@@ -536,7 +536,7 @@ def _notes(a: Assessment, lang: str) -> list[str]:
     if lang == "zh":
         lines = [f"模型：{MODEL_ZH.get(a.model, a.model)}；达标概率按 t 分布预测区间计算；方法见 docs/methods.md。"]
         if n_ill:
-            lines.insert(0, f"注意：{n_ill} 个序列含示意数据(illustrative，非公开发布数据)，仅用于演示方法，不代表实际情况。")
+            lines.insert(0, f"注意：{n_ill} 个序列含示例数据(illustrative，非公开发布数据)，仅用于演示方法，不代表实际情况。")
     else:
         lines = [f"Model: {a.model}; P(attain) from the t prediction interval; methods in docs/methods.md."]
         if n_ill:
@@ -620,7 +620,7 @@ def run(args) -> int:
         with pd.option_context("display.max_rows", None, "display.width", 200):
             print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         if a.table["has_illustrative"].any():
-            print("注意：含示意数据(illustrative)，非公开发布数据。Note: includes illustrative (not published) values.")
+            print("注意：含示例数据(illustrative)，非公开发布数据。Note: includes illustrative (not published) values.")
     if args.xlsx:
         print(f"wrote {args.xlsx}", file=sys.stderr)
     return 0

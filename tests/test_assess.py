@@ -208,7 +208,7 @@ def test_excel_has_chinese_headers_filter_and_frozen_row(a, tmp_path):
     assert ws.auto_filter.ref and ws.freeze_panes == "A2"
     assert ws.max_row == len(a.table) + 1
     notes = " ".join(str(c.value) for c in wb.worksheets[1]["A"])
-    assert "示意数据" in notes
+    assert "示例数据" in notes
     en = openpyxl.load_workbook(a.to_excel(tmp_path / "b.xlsx", lang="en")).worksheets[0]
     assert [c.value for c in en[1]][:2] == ["region", "region_name"]
 
