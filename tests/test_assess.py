@@ -242,7 +242,7 @@ def test_cli_assess_csv(fake_load, capsys):
     assert cli.main(["assess", "--data", "x.csv", "--model", "loglinear"]) == 0
     assert fake_load[-1] == ["x.csv"]
     text = capsys.readouterr().out
-    assert "forecast_2025" in text and "示意" in text
+    assert "forecast_2025" in text and "示例数据" in text
 
 
 def test_cli_unknown_region_exits_non_zero(fake_load, capsys):
