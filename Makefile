@@ -27,8 +27,9 @@ test: prepare
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly notebooks
 
-bench: $(STAMP)
+bench: prepare
 	$(BIN)/python benchmarks/bench_assess.py
+	$(BIN)/python benchmarks/bench_charts.py
 	$(BIN)/python benchmarks/bench_reports.py
 
 clean:
