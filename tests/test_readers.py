@@ -2,34 +2,21 @@
 kind of bad input the reader itself reports (file, sheet, row/cell, column, reason)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 
 from qanalysis.readers import parse_number, parse_year, read_observations
 
-_spec = importlib.util.spec_from_file_location(
-    "make_fixtures", Path(__file__).parent / "fixtures" / "bad" / "make_fixtures.py")
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
-
-CITY, LUCHENG, LONGWAN, LONGGANG = fx.CITY, fx.LUCHENG, fx.LONGWAN, fx.LONGGANG
-PCT, STOCK, INC, UNQ, PM = fx.PCT, fx.STOCK, fx.INC, fx.UNQ, fx.PM
+from fixtures.bad import make_fixtures as fx  # noqa: E402  (tests/ is on sys.path)
+from fixtures.bad.make_fixtures import (CITY, INC, LONGGANG, LONGWAN, LUCHENG, PCT, PM,  # noqa: F401 (some unused)
+                                        STOCK, UNQ, only)
 
 
 @pytest.fixture(scope="module")
 def plan():
     return fx.plan_data()
-
-
-def only(problems, code):
-    hits = [p for p in problems if p.code == code]
-    assert len(hits) == 1, f"expected one {code}, got {[str(p) for p in problems]}"
-    return hits[0]
 
 
 def codes(problems):

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -17,10 +15,7 @@ from qanalysis.readers import read_observations
 from qanalysis.template import FIRST_DATA_ROW, HEADER_ROW, write_template
 from qanalysis.validate import check_files
 
-_spec = importlib.util.spec_from_file_location(
-    "make_fixtures", Path(__file__).parent / "fixtures" / "bad" / "make_fixtures.py")
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
+from fixtures.bad import make_fixtures as fx  # noqa: E402  (tests/ is on sys.path)
 
 YEARS = list(range(2016, 2026))
 

@@ -3,8 +3,6 @@ the ``qanalysis validate`` command (output, summary, exit code, no traceback).""
 from __future__ import annotations
 
 import argparse
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,24 +11,14 @@ import qanalysis.catalogue
 from qanalysis import validate
 from qanalysis.validate import check_files, validate_observations
 
-_spec = importlib.util.spec_from_file_location(
-    "make_fixtures", Path(__file__).parent / "fixtures" / "bad" / "make_fixtures.py")
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
-
-CITY, LUCHENG, LONGWAN, LONGGANG = fx.CITY, fx.LUCHENG, fx.LONGWAN, fx.LONGGANG
-PCT, STOCK, INC, UNQ, PM = fx.PCT, fx.STOCK, fx.INC, fx.UNQ, fx.PM
+from fixtures.bad import make_fixtures as fx  # noqa: E402  (tests/ is on sys.path)
+from fixtures.bad.make_fixtures import (CITY, INC, LONGGANG, LONGWAN, LUCHENG, PCT, PM,  # noqa: F401 (some unused)
+                                        STOCK, UNQ, only)
 
 
 @pytest.fixture(scope="module")
 def plan():
     return fx.plan_data()
-
-
-def only(problems, code):
-    hits = [p for p in problems if p.code == code]
-    assert len(hits) == 1, f"expected one {code}, got {[str(p) for p in problems]}"
-    return hits[0]
 
 
 def check(tmp_path, plan, *rows, name="x.csv"):
@@ -182,7 +170,7 @@ def test_cli_prints_every_problem_and_exits_1(tmp_path, plan, monkeypatch, capsy
 
 def test_cli_warnings_only_exit_0_and_writes_nothing(tmp_path, plan, monkeypatch, capsys):
     monkeypatch.setattr(qanalysis.catalogue, "read_plan", lambda p=None: plan)
-    a = fx.write_csv(tmp_path / "a.csv", f"{CITY},{PCT},2021,95,provisional,,", f"{CITY},{PCT},2021,95,provisional,,")
+    fx.write_csv(tmp_path / "a.csv", f"{CITY},{PCT},2021,95,provisional,,", f"{CITY},{PCT},2021,95,provisional,,")
     before = sorted(tmp_path.iterdir())
     rc = validate.run(_args([tmp_path]))  # a folder stands for its .csv/.xlsx files
     out = capsys.readouterr().out
