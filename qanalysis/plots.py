@@ -56,6 +56,7 @@ _TEXT = {
         "cumulative": "累计新增（{first}年起）",
         "data_up_to": "数据截至{year}年",
         "no_data": "暂无数据",
+        "no_target_here": "本地区无分解目标",
         "stamp": "示例数据 / illustrative data",
         "status": "状态",
         "year": "年份",
@@ -105,6 +106,7 @@ _TEXT = {
         "cumulative": "cumulative additions since {first}",
         "data_up_to": "data up to {year}",
         "no_data": "no data",
+        "no_target_here": "no target of its own",
         "stamp": "示例数据 / illustrative data",
         "status": "status",
         "year": "year",
@@ -945,8 +947,11 @@ def ranking(assessment, indicator: str, lang: str = "zh") -> Figure:
     for yi, (_, r) in zip(y, rows.iterrows()):
         v = r[valcol]
         if not _isnum(r["_plot"]):
-            ax.text(0, yi, "  " + t["no_data"], va="center", ha="left", fontsize=theme.SIZE_SMALL,
-                    color=theme.MUTED)
+            # data but no target of its own (a city-wide count not shared out) is not "no data"
+            why = t["no_target_here"] if quantified and _isnum(v) and not _isnum(r["target"]) else t["no_data"]
+            ax.text(0, yi, "  " + why + ("" if why == t["no_data"] else f"（{_with_unit(v, first['unit'], lang)}）"
+                                         if lang == "zh" else f" ({_with_unit(v, first['unit'], lang)})"),
+                    va="center", ha="left", fontsize=theme.SIZE_SMALL, color=theme.MUTED)
             continue
         w = float(r["_plot"])
         txt = _with_unit(v, unit, lang)
