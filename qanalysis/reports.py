@@ -1203,6 +1203,9 @@ def assessment_view(table, region: str, lang: str = "zh"):
         from .assess import DATA_STATUS_ZH
 
         sub["data_status"] = sub["data_status"].map(lambda d: DATA_STATUS_ZH.get(d, d))
+    # an increment's target is the sum of the plan years' additions: show that sum, not one year's
+    inc = sub["kind"] == "increment"
+    sub["latest"] = sub["latest"].where(~inc, sub["cumulative"])
     name = "name_zh" if lang == "zh" else "name_en"
     cols = [name, "unit", "baseline", "target", "latest_year", "latest", "forecast", "pi80_low",
             "pi80_high", "p_attain", "status_label", "data_status"]
@@ -1210,11 +1213,12 @@ def assessment_view(table, region: str, lang: str = "zh"):
     if lang == "zh":
         view = view.rename(columns={
             "name_zh": "指标", "unit": "单位", "baseline": "基期值", "target": "目标值",
-            "latest_year": "最新年份", "latest": "最新值", "forecast": "目标年预测",
+            "latest_year": "最新年份", "latest": "最新值(新增类为期内累计)", "forecast": "目标年预测",
             "pi80_low": "80%区间下限", "pi80_high": "80%区间上限", "p_attain": "达标概率",
             "status_label": "评估结果", "data_status": "数据性质"})
     else:
         view = view.rename(columns={"name_en": "indicator", "status_label": "status",
+                                    "latest": "latest (increments: sum since plan start)",
                                     "p_attain": "P(attain)", "forecast": "forecast (target year)"})
     view = view.reset_index(drop=True)
     # numbers as a reader writes them: 2 decimals, probabilities as percentages

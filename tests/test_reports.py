@@ -186,3 +186,15 @@ def test_headline_counts_and_data_note():
     assert set(STATUS_ORDER) <= set(c.index)
     assert "示例数据" in reports.data_note(table, "a")
     assert "示例数据" not in reports.data_note(table, "b")
+
+
+def test_assessment_view_shows_increments_as_their_running_sum():
+    """An increment's target is the plan period's total: the table shows that total beside it."""
+    from qanalysis import reports
+
+    _, a = reports.load_assessment(None)
+    t = a.table
+    row = t[(t["region"] == "330300") & (t["kind"] == "increment")].iloc[0]
+    view = reports.assessment_view(t, "330300", "zh").data
+    shown = view.loc[view["指标"] == row["name_zh"], "最新值(新增类为期内累计)"].iloc[0]
+    assert shown == row["cumulative"] and shown != row["latest"]
