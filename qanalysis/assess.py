@@ -575,37 +575,12 @@ def configure_parser(parser) -> None:
 
 
 def load_for_cli(args):
+    """The dataset a command works on: ``--data`` files built in memory, else the shipped data."""
     import qanalysis
 
-    files = getattr(args, "data", None)
-    if files:
-        try:
-            return qanalysis.load(data_files=files)
-        except TypeError as exc:
-            if "data_files" in str(exc):
-                raise QAnalysisError("this version of qanalysis.load() does not accept data_files") from None
-            raise
-    return qanalysis.load()
+    return qanalysis.load(data_files=getattr(args, "data", None) or None)
 
 
-def quiet_broken_pipe(run_fn):
-    """``qanalysis assess --csv | head`` closes the pipe early: that is not an error."""
-    import functools
-    import os
-
-    @functools.wraps(run_fn)
-    def wrapper(args) -> int:
-        try:
-            return run_fn(args)
-        except BrokenPipeError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            return 0
-
-    return wrapper
-
-
-@quiet_broken_pipe
 def run(args) -> int:
     data = load_for_cli(args)
     a = assess(data, model=args.model, regions=args.region)

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from . import forecast as fc
-from .assess import quiet_broken_pipe
 from .errors import QAnalysisError
 
 FORECAST_COLUMNS = ["model", "region", "indicator", "origin", "year", "horizon", "n_train", "actual",
@@ -154,7 +153,6 @@ def configure_parser(parser) -> None:
     parser.add_argument("--data", nargs="+", metavar="FILE", help="observation files for the panel")
 
 
-@quiet_broken_pipe
 def run(args) -> int:
     from . import atomic
     from .assess import load_for_cli

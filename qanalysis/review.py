@@ -18,7 +18,6 @@ import pandas as pd
 
 from .dataset import Dataset
 from .errors import QAnalysisError
-from .assess import quiet_broken_pipe
 from .forecast import meets, tolerance
 
 COLUMNS = ["indicator", "category", "name_zh", "unit", "target_text", "achieved_text", "target",
@@ -75,7 +74,6 @@ def _csv_bool(s: pd.Series) -> pd.Series:
     return s.map({True: "true", False: "false"}).astype(object).where(s.notna(), "")
 
 
-@quiet_broken_pipe
 def run(args) -> int:
     from .assess import load_for_cli
 

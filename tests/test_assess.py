@@ -251,10 +251,12 @@ def test_cli_unknown_region_exits_non_zero(fake_load, capsys):
     assert "123456" in err and "Traceback" not in err
 
 
-def test_cli_data_without_loader_support(monkeypatch, capsys):
-    monkeypatch.setattr(qanalysis, "load", lambda plan=None, data_dir=None: ca.dataset())
-    assert cli.main(["assess", "--data", "x.csv"]) == 1
-    assert "data_files" in capsys.readouterr().err
+def test_cli_data_with_a_bad_file_is_refused_plainly(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("region,indicator,year,value\n330302,no_such,2021,1\n", encoding="utf-8")
+    assert cli.main(["assess", "--data", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and "no_such" in err and "Traceback" not in err
 
 
 def test_cli_xlsx(fake_load, tmp_path, capsys):
