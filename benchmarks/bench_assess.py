@@ -25,9 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qanalysis import forecast as fc  # noqa: E402
-from qanalysis import trend  # noqa: E402
-from qanalysis.assess import assess, status_rule  # noqa: E402
+from qanalysis.analysis import forecast as fc  # noqa: E402
+from qanalysis.analysis import trend  # noqa: E402
+from qanalysis.analysis.assess import assess, status_rule  # noqa: E402
 from qanalysis.dataset import (CATALOGUE_COLUMNS, OBSERVATION_COLUMNS, REGION_COLUMNS, TARGET_COLUMNS,  # noqa: E402
                                Dataset, PlanInfo, typed)
 

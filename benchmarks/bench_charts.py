@@ -2,8 +2,8 @@
 import time, warnings, tempfile, statistics as st
 warnings.simplefilter("ignore")
 import qanalysis
-from qanalysis.assess import assess
-from qanalysis import plots
+from qanalysis.analysis.assess import assess
+from qanalysis.charts import plots
 d = qanalysis.load(); a = assess(d)
 region = "330302"
 inds = plots.quantified_indicators(a, region)[:12]

@@ -1,7 +1,7 @@
 """The county report batch: ``run_reports`` vs a plain shell loop of papermill calls.
 
 Prints, side by side on the same notebook and data:
-  * the batch (``qanalysis.reports.run_reports``, warm workers, HTML, summary.xlsx);
+  * the batch (``qanalysis.reports.batch.run_reports``, warm workers, HTML, summary.xlsx);
   * a plain sequential ``for r in …; do papermill …; done`` shell loop (notebooks only);
   * the floor: a bare kernel that imports pandas and matplotlib and saves one figure,
     run by the papermill command line (what every report of the plain loop pays at least)
@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qanalysis import config, reports  # noqa: E402
+from qanalysis import config
+from qanalysis.reports import batch as reports  # noqa: E402
 
 FLOOR_NB = {
     "cells": [

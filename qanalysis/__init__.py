@@ -17,8 +17,8 @@ def __getattr__(name):
 
 
 def load(*args, **kwargs):
-    """See :func:`qanalysis.loading.load`."""
-    from .loading import load as _load
+    """See :func:`qanalysis.data.load.load`."""
+    from .data.load import load as _load
 
     return _load(*args, **kwargs)
 

@@ -15,7 +15,7 @@ SECOND_PLAN = FIXTURES / "plans" / "lishui-demo-2026-2030"
 @pytest.fixture(scope="session")
 def plan_data():
     """The shipped plan (catalogue, regions, targets, review), no observations."""
-    from qanalysis.catalogue import read_plan
+    from qanalysis.plan.catalogue import read_plan
 
     return read_plan()
 
@@ -23,7 +23,7 @@ def plan_data():
 @pytest.fixture(scope="session")
 def dataset():
     """The default dataset, built in memory from the raw files (nothing written)."""
-    from qanalysis.prepare import build
+    from qanalysis.data.prepare import build
 
     return build()
 

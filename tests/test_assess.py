@@ -17,9 +17,9 @@ import conftest_analytics as ca  # noqa: E402
 
 import qanalysis  # noqa: E402
 from qanalysis import cli  # noqa: E402
-from qanalysis.assess import assess, status_rule, write_assessment  # noqa: E402
+from qanalysis.analysis.assess import assess, status_rule, write_assessment  # noqa: E402
 from qanalysis.errors import QAnalysisError  # noqa: E402
-from qanalysis.status import STATUSES  # noqa: E402
+from qanalysis.analysis.status import STATUSES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -307,7 +307,7 @@ def test_keep_at_target_that_slipped_is_moving_away():
 def test_city_only_targets_say_why_a_county_has_none():
     """A count too small to share out: the county row says so, not 'no number in the plan'."""
     import qanalysis
-    from qanalysis.assess import assess
+    from qanalysis.analysis.assess import assess
 
     t = assess(qanalysis.load()).table
     rows = t[t["target_basis"] == "city_only"]

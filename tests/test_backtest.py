@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import conftest_analytics as ca  # noqa: E402
 
 import qanalysis  # noqa: E402
-from qanalysis import backtest as bt  # noqa: E402
+from qanalysis.analysis import backtest as bt  # noqa: E402
 from qanalysis import cli  # noqa: E402
 from qanalysis.errors import InputError  # noqa: E402
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from qanalysis import config
-from qanalysis.catalogue import catalogue_records, read_plan, schema_problems
+from qanalysis.plan.catalogue import catalogue_records, read_plan, schema_problems
 from qanalysis.errors import InputError
 
 # 表2 as printed in the plan (name fragment, baseline, target). Written out by hand
@@ -91,7 +91,7 @@ def test_every_row_passes_the_schema(plan_data):
 
 def test_schema_rejects_a_bad_row(plan_data):
     rec = catalogue_records(plan_data.catalogue)[0]
-    schema = json.loads((config.PACKAGE_DIR / "indicator.schema.json").read_text())
+    schema = json.loads((config.PACKAGE_DIR / "plan" / "indicator.schema.json").read_text())
     for bad in ({"kind": "ratio"}, {"id": "Bad Id"}, {"comparator": ">"}, {"target": None},
                 {"name_zh": "only ascii"}, {"extra": 1}):
         with pytest.raises(jsonschema.ValidationError):

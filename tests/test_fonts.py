@@ -17,7 +17,9 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
-from qanalysis import config, fonts, status  # noqa: E402
+from qanalysis import config
+from qanalysis.charts import fonts
+from qanalysis.analysis import status  # noqa: E402
 from qanalysis.errors import QAnalysisError  # noqa: E402
 
 GLYPH_MISSING = r".*[Gg]lyph.*missing from font.*"
@@ -153,7 +155,7 @@ def test_html_font_css_embeds_every_chinese_character_of_the_page():
 
     from fontTools.ttLib import TTFont
 
-    from qanalysis.fonts import HTML_FONT_FAMILY, embed_html_font
+    from qanalysis.charts.fonts import HTML_FONT_FAMILY, embed_html_font
 
     page = "<html><head><title>t</title></head><body><h1>鹿城区 · 指标监测报告</h1><p>已实现(目标年实测) abc</p></body></html>"
     out = embed_html_font(page)

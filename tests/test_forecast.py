@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
 
-from qanalysis import forecast as fc
+from qanalysis.analysis import forecast as fc
 
 
 def sm_frame(x, y, x_new, alpha, log=False):

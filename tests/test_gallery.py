@@ -5,7 +5,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from qanalysis import gallery, plots  # noqa: E402
+from qanalysis.charts import gallery, plots  # noqa: E402
 from test_plots import CITY, C2, FakeAssessment, _review_df, fake_dataset  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from qanalysis.generator import illustrative
+from qanalysis.data.generator import illustrative
 
 
 def test_seeded_and_reproducible(plan_data):

@@ -6,7 +6,7 @@ import pytest
 import qanalysis
 from qanalysis import config
 from qanalysis.dataset import CATALOGUE_COLUMNS, OBSERVATION_COLUMNS, TARGET_COLUMNS
-from qanalysis.prepare import prepare
+from qanalysis.data.prepare import prepare
 
 
 def test_load_returns_typed_frames(tmp_path):
@@ -50,7 +50,7 @@ def test_stale_processed_data_is_not_used(tmp_path, monkeypatch):
 
 
 def test_a_change_to_the_data_code_makes_processed_data_stale(tmp_path, monkeypatch):
-    from qanalysis import prepare as prep
+    from qanalysis.data import prepare as prep
 
     monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path)
     prepare()

@@ -7,7 +7,8 @@ import re
 import nbformat
 import pytest
 
-from qanalysis import config, reports
+from qanalysis import config
+from qanalysis.reports import batch as reports
 
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
 CHECK = "# NBVAL_CHECK_OUTPUT"

@@ -13,7 +13,8 @@ from scipy import stats
 
 matplotlib.use("Agg")
 
-from qanalysis import plots, status  # noqa: E402
+from qanalysis.charts import plots
+from qanalysis.analysis import status  # noqa: E402
 from qanalysis.dataset import (  # noqa: E402
     CATALOGUE_COLUMNS, OBSERVATION_COLUMNS, REGION_COLUMNS, Dataset, PlanInfo, typed,
 )
@@ -21,7 +22,7 @@ from qanalysis.errors import QAnalysisError  # noqa: E402
 
 CITY, C1, C2 = "330300", "330302", "330303"
 
-from qanalysis.assess import TABLE_COLUMNS  # noqa: E402  (the contract the fake follows)
+from qanalysis.analysis.assess import TABLE_COLUMNS  # noqa: E402  (the contract the fake follows)
 
 # id, name_zh, name_en, category, category_en, unit, kind, comparator, direction, lo, hi, baseline, target
 INDICATORS = [
@@ -534,7 +535,7 @@ def test_no_missing_glyphs_in_any_chart(fa):
 
 def test_on_the_real_assessment():
     import qanalysis
-    from qanalysis.assess import assess
+    from qanalysis.analysis.assess import assess
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

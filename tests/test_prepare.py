@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SECOND_PLAN
 from qanalysis.errors import InputError
-from qanalysis.prepare import PROCESSED_FILES, build, prepare
+from qanalysis.data.prepare import PROCESSED_FILES, build, prepare
 
 
 def snapshot(folder):

@@ -2,7 +2,7 @@
 import pytest
 
 from qanalysis.errors import InputError
-from qanalysis.published import plan_baselines, published_paths, read_published
+from qanalysis.data.published import plan_baselines, published_paths, read_published
 
 
 def test_every_published_row_has_an_address_and_a_scope_note(plan_data):

@@ -7,7 +7,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from qanalysis.readers import parse_number, parse_year, read_observations
+from qanalysis.data.readers import parse_number, parse_year, read_observations
 
 from fixtures.bad import make_fixtures as fx  # noqa: E402  (tests/ is on sys.path)
 from fixtures.bad.make_fixtures import (CITY, INC, LONGGANG, LONGWAN, LUCHENG, PCT, PM,  # noqa: F401 (some unused)

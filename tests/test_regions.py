@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qanalysis.catalogue import read_plan
+from qanalysis.plan.catalogue import read_plan
 from qanalysis.errors import InputError
 
 

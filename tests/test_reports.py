@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qanalysis import cli, config, reports
+from qanalysis import cli, config
+from qanalysis.reports import batch as reports
 from qanalysis.errors import QAnalysisError
 
 FIX = Path(__file__).parent / "fixtures" / "notebooks"
@@ -174,7 +175,7 @@ def test_county_report_parameters_match_the_runner():
 
 def test_headline_counts_and_data_note():
     pd = pytest.importorskip("pandas")
-    from qanalysis.status import STATUS_ORDER
+    from qanalysis.analysis.status import STATUS_ORDER
 
     table = pd.DataFrame({
         "region": ["a", "a", "a", "b"],
@@ -190,7 +191,7 @@ def test_headline_counts_and_data_note():
 
 def test_assessment_view_shows_increments_as_their_running_sum():
     """An increment's target is the plan period's total: the table shows that total beside it."""
-    from qanalysis import reports
+    from qanalysis.reports import batch as reports
 
     _, a = reports.load_assessment(None)
     t = a.table

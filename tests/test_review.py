@@ -11,7 +11,7 @@ import qanalysis
 from qanalysis import cli, config
 from qanalysis.dataset import REVIEW_COLUMNS, typed
 from qanalysis.errors import QAnalysisError
-from qanalysis.review import review, written_decimals
+from qanalysis.analysis.review import review, written_decimals
 
 
 def synthetic_review() -> pd.DataFrame:
@@ -58,7 +58,7 @@ def test_empty_review_is_a_clear_error():
 
 def real_review() -> pd.DataFrame:
     """The plan's 表1 as transcribed, parsed by the catalogue's own parser."""
-    from qanalysis.catalogue import parse_review, read_raw_csv
+    from qanalysis.plan.catalogue import parse_review, read_raw_csv
 
     path = config.plan_dir() / "review.csv"
     problems: list = []

@@ -1,6 +1,6 @@
 import pytest
 
-from qanalysis.targetparse import parse_cell
+from qanalysis.plan.targetparse import parse_cell
 
 
 @pytest.mark.parametrize("text, value, comparator, state", [

@@ -8,12 +8,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import qanalysis.catalogue
-from qanalysis import template
+import qanalysis.plan.catalogue
+from qanalysis.data import template
 from qanalysis.errors import QAnalysisError
-from qanalysis.readers import read_observations
-from qanalysis.template import FIRST_DATA_ROW, HEADER_ROW, write_template
-from qanalysis.validate import check_files
+from qanalysis.data.readers import read_observations
+from qanalysis.data.template import FIRST_DATA_ROW, HEADER_ROW, write_template
+from qanalysis.data.validate import check_files
 
 from fixtures.bad import make_fixtures as fx  # noqa: E402  (tests/ is on sys.path)
 
@@ -111,7 +111,7 @@ def test_a_running_total_in_a_filled_template_is_flagged(tmp_path, plan):
 
 
 def test_cli(tmp_path, plan, monkeypatch, capsys):
-    monkeypatch.setattr(qanalysis.catalogue, "read_plan", lambda p=None: plan)
+    monkeypatch.setattr(qanalysis.plan.catalogue, "read_plan", lambda p=None: plan)
     parser = argparse.ArgumentParser()
     template.configure_parser(parser)
     out = tmp_path / "sub" / "t.xlsx"
@@ -122,7 +122,7 @@ def test_cli(tmp_path, plan, monkeypatch, capsys):
 
 def test_real_plan_template_reads_back_clean(tmp_path):
     """With the plan as transcribed (data/raw/plans): every region sheet, one filled row."""
-    from qanalysis.catalogue import read_plan
+    from qanalysis.plan.catalogue import read_plan
 
     real = read_plan()
     path = write_template(tmp_path / "real.xlsx", real)

@@ -5,7 +5,8 @@ import matplotlib
 import pytest
 from matplotlib.colors import to_rgb
 
-from qanalysis import status, theme
+from qanalysis.analysis import status
+from qanalysis.charts import theme
 
 # Okabe & Ito (2008), Color Universal Design, as published.
 OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
@@ -31,7 +32,7 @@ def test_palette_is_okabe_ito():
 
 
 def test_apply_sets_readable_slide_type_and_cjk_font():
-    from qanalysis import fonts
+    from qanalysis.charts import fonts
 
     theme.apply()
     rc = matplotlib.rcParams

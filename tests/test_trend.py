@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qanalysis import trend
+from qanalysis.analysis import trend
 
 
 def one(**kw):

@@ -7,9 +7,9 @@ import argparse
 import pandas as pd
 import pytest
 
-import qanalysis.catalogue
-from qanalysis import validate
-from qanalysis.validate import check_files, validate_observations
+import qanalysis.plan.catalogue
+from qanalysis.data import validate
+from qanalysis.data.validate import check_files, validate_observations
 
 from fixtures.bad import make_fixtures as fx  # noqa: E402  (tests/ is on sys.path)
 from fixtures.bad.make_fixtures import (CITY, INC, LONGGANG, LONGWAN, LUCHENG, PCT, PM,  # noqa: F401 (some unused)
@@ -140,7 +140,7 @@ def test_check_files_reports_all_problems_of_all_files(tmp_path, plan):
 def test_check_files_turns_a_reader_crash_into_a_problem(tmp_path, plan, monkeypatch):
     def boom(path, plan_data):
         raise RuntimeError("broken")
-    monkeypatch.setattr("qanalysis.readers.read_observations", boom)
+    monkeypatch.setattr("qanalysis.data.readers.read_observations", boom)
     obs, probs = check_files([tmp_path / "a.csv"], plan)
     assert [p.code for p in probs] == ["unreadable"] and "broken" in probs[0].reason and obs.empty
 
@@ -153,7 +153,7 @@ def _args(files, plan_name=None):
 
 
 def test_cli_prints_every_problem_and_exits_1(tmp_path, plan, monkeypatch, capsys):
-    monkeypatch.setattr(qanalysis.catalogue, "read_plan", lambda p=None: plan)
+    monkeypatch.setattr(qanalysis.plan.catalogue, "read_plan", lambda p=None: plan)
     a = fx.write_csv(tmp_path / "a.csv", f"{CITY},{PCT},2021,120,provisional,,",
                      f"{CITY},{PCT},2022,约95,provisional,,")
     bad = tmp_path / "broken.xlsx"
@@ -169,7 +169,7 @@ def test_cli_prints_every_problem_and_exits_1(tmp_path, plan, monkeypatch, capsy
 
 
 def test_cli_warnings_only_exit_0_and_writes_nothing(tmp_path, plan, monkeypatch, capsys):
-    monkeypatch.setattr(qanalysis.catalogue, "read_plan", lambda p=None: plan)
+    monkeypatch.setattr(qanalysis.plan.catalogue, "read_plan", lambda p=None: plan)
     fx.write_csv(tmp_path / "a.csv", f"{CITY},{PCT},2021,95,provisional,,", f"{CITY},{PCT},2021,95,provisional,,")
     before = sorted(tmp_path.iterdir())
     rc = validate.run(_args([tmp_path]))  # a folder stands for its .csv/.xlsx files
@@ -205,7 +205,7 @@ def test_suspect_unit_uses_the_city_magnitude_for_tiny_county_shares(tmp_path, p
 def test_through_the_qanalysis_command(tmp_path, plan, monkeypatch, capsys):
     from qanalysis.cli import main
 
-    monkeypatch.setattr(qanalysis.catalogue, "read_plan", lambda p=None: plan)
+    monkeypatch.setattr(qanalysis.plan.catalogue, "read_plan", lambda p=None: plan)
     f = tmp_path / "broken.xlsx"
     f.write_bytes(b"PK\x03\x04 not really")
     rc = main(["validate", str(f)])

@@ -34,9 +34,9 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from . import config
-from .dataset import OBSERVATION_COLUMNS, Dataset, typed
-from .targetparse import parse_cell
+from .. import config
+from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
+from ..plan.targetparse import parse_cell
 
 COUNT_UNITS = ("个", "项", "家", "件", "张", "条", "座", "处", "所", "人")
 SOURCE = "qanalysis.generator (示例数据, seeded; not a published value)"

@@ -27,11 +27,12 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from . import atomic, config, theme
-from .errors import QAnalysisError
-from .status import STATUS_ORDER
-from .status import colour as status_colour
-from .status import label as status_label
+from .. import atomic, config
+from . import theme
+from ..errors import QAnalysisError
+from ..analysis.status import STATUS_ORDER
+from ..analysis.status import colour as status_colour
+from ..analysis.status import label as status_label
 
 SIZES = {"slide": theme.SLIDE, "a4": theme.A4_PORTRAIT, "a4-landscape": theme.A4_LANDSCAPE}
 
@@ -1230,7 +1231,7 @@ def _review_table(assessment):
     """qanalysis.review's table when that module is there, else 表1 as loaded."""
     data = getattr(assessment, "data", None)
     try:
-        from . import review as review_mod  # noqa: WPS433
+        from ..analysis import review as review_mod  # noqa: WPS433
 
         fn = getattr(review_mod, "review", None) or getattr(review_mod, "review13", None)
         if fn is not None and data is not None:
@@ -1246,7 +1247,7 @@ def _review_table(assessment):
 
 def _load_assessment(data_dir=None, model: str = "linear", regions=None):
     import qanalysis
-    from .assess import assess
+    from ..analysis.assess import assess
 
     data = qanalysis.load(data_dir=data_dir) if data_dir else qanalysis.load()
     return assess(data, model=model)

@@ -20,10 +20,10 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from . import __version__, config
-from .atomic import atomic_dir
-from .dataset import OBSERVATION_COLUMNS, Dataset, typed
-from .errors import raise_if_errors
+from .. import __version__, config
+from ..atomic import atomic_dir
+from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
+from ..errors import raise_if_errors
 
 PROCESSED_FILES = ("indicators.csv", "regions.csv", "targets.csv", "observations.csv",
                    "review.csv", "plan.json")
@@ -40,8 +40,8 @@ def raw_inputs(plan: str | Path | None = None, data_files: Sequence[str | Path] 
 
 # The modules whose code shapes the processed data: a change to any of them makes
 # earlier processed data stale, as a change to the raw files does.
-DATA_MODULES = ("targetparse", "catalogue", "regions", "published", "generator", "prepare",
-                "dataset", "readers", "validate")
+DATA_MODULES = ("plan/targetparse", "plan/catalogue", "plan/regions", "data/published", "data/generator",
+                "data/prepare", "dataset", "data/readers", "data/validate")
 
 
 def code_fingerprint(modules: Iterable[str] | None = None) -> str:
@@ -73,10 +73,10 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def build(plan: str | Path | None = None, data_files: Sequence[str | Path] = (),
           fill: bool | None = None) -> Dataset:
     """The full dataset in memory; raises InputError listing every problem."""
-    from .catalogue import read_plan
+    from ..plan.catalogue import read_plan
     from .generator import illustrative
     from .published import plan_baselines, published_paths, read_published
-    from .regions import apply_observed_baselines
+    from ..plan.regions import apply_observed_baselines
 
     data = read_plan(plan)
     frames = []

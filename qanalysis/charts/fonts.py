@@ -18,7 +18,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib import font_manager
 
-from .errors import QAnalysisError
+from ..errors import QAnalysisError
 
 # Family names as matplotlib's font manager reports them, best first.
 SYSTEM_CANDIDATES: tuple[str, ...] = (

@@ -8,8 +8,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from . import config
-from .dataset import (CATALOGUE_COLUMNS, OBSERVATION_COLUMNS, REGION_COLUMNS, REVIEW_COLUMNS,
+from .. import config
+from ..dataset import (CATALOGUE_COLUMNS, OBSERVATION_COLUMNS, REGION_COLUMNS, REVIEW_COLUMNS,
                       TARGET_COLUMNS, Dataset, PlanInfo, typed)
 
 

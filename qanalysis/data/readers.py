@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import OBSERVATION_COLUMNS, OBSERVATION_STATUSES, Dataset
-from .errors import Problem
+from ..dataset import OBSERVATION_COLUMNS, OBSERVATION_STATUSES, Dataset
+from ..errors import Problem
 
 LONG_COLUMNS = tuple(OBSERVATION_COLUMNS)  # region, indicator, year, value, status, source, note
 REQUIRED_COLUMNS = ("region", "indicator", "year", "value")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib
 
 from . import fonts
-from .status import colour as status_colour  # noqa: F401  (re-exported for chart code)
+from ..analysis.status import colour as status_colour  # noqa: F401  (re-exported for chart code)
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO: dict[str, str] = {

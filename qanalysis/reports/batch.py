@@ -47,9 +47,9 @@ import weakref
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import config
-from .atomic import atomic_dir, write_text
-from .errors import QAnalysisError
+from .. import config
+from ..atomic import atomic_dir, write_text
+from ..errors import QAnalysisError
 
 # Seconds a worker gets past the report's deadline to save the partial notebook
 # and answer before the parent kills it.
@@ -148,7 +148,7 @@ def _data_roots(data_dir) -> list[Path]:
 def _code_sha() -> str:
     """sha256 of the library's code: a report made by other code is not resumed from."""
     total = hashlib.sha256()
-    for p in sorted(config.PACKAGE_DIR.glob("*.py")):
+    for p in sorted(config.PACKAGE_DIR.rglob("*.py")):
         total.update(p.read_bytes())
     return total.hexdigest()
 
@@ -226,7 +226,7 @@ class _WorkerHandle:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from qanalysis.reports import worker_main; worker_main()"],
+            [sys.executable, "-c", "from qanalysis.reports.batch import worker_main; worker_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", errors="replace", bufsize=1,
             start_new_session=True,  # its own process group, killed as one
@@ -463,7 +463,7 @@ def _version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         if dist == "qanalysis":
-            from . import __version__
+            from .. import __version__
             return __version__
         return "unknown"
 
@@ -929,7 +929,7 @@ class _Worker:
     def html(self, nb, title: str) -> str:
         self.make_exporter()
         body, _ = self._exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-        from .fonts import embed_html_font
+        from ..charts.fonts import embed_html_font
 
         # Chinese text must not turn into boxes on a machine without a CJK font
         return embed_html_font(body)
@@ -941,7 +941,7 @@ class _Worker:
         _, failure = self._kernel_for(nb_path, {"metadata": {"kernelspec": {"name": "python3"}}})
         if failure:
             return failure
-        code = ("from qanalysis import reports as _r\n"
+        code = ("from qanalysis.reports import batch as _r\n"
                 f"_r.write_summary({job['path']!r}, data_dir={job.get('data_dir') or None!r}, "
                 f"lang={job.get('lang', 'zh')!r})\n")
         # Through the same papermill engine as the reports: one proven path to the kernel.
@@ -1119,8 +1119,8 @@ def load_assessment(data_dir: str | os.PathLike | None = None):
     most of the per-report time. The cache key is every data file's path,
     modification time and size.
     """
-    from . import load
-    from .assess import assess
+    from .. import load
+    from ..analysis.assess import assess
 
     data_dir = data_dir or None
     key = (str(data_dir), _fingerprint_stat(data_dir))
@@ -1137,7 +1137,7 @@ def headline_counts(table, region: str, lang: str = "zh"):
     """How many indicators of ``region`` are in each status (every status listed, zeros kept)."""
     import pandas as pd
 
-    from .status import STATUS_ORDER, label
+    from ..analysis.status import STATUS_ORDER, label
 
     sub = table[table["region"] == region]
     counts = sub["status"].value_counts()
@@ -1150,7 +1150,7 @@ def headline_counts(table, region: str, lang: str = "zh"):
 
 def headline_table(table, region: str, lang: str = "zh"):
     """The headline counts as a reader sees them: status names in their colours, no index."""
-    from .status import STATUSES
+    from ..analysis.status import STATUSES
 
     c = headline_counts(table, region, lang)
     head = ("评估结果", "指标数") if lang == "zh" else ("status", "indicators")
@@ -1195,12 +1195,12 @@ def data_note(table, region: str | None = None, lang: str = "zh") -> str:
 
 def assessment_view(table, region: str, lang: str = "zh"):
     """The assessment table of one region with the columns a reader needs, labelled."""
-    from .status import label
+    from ..analysis.status import label
 
     sub = table[table["region"] == region].copy()
     sub["status_label"] = [label(s, lang) for s in sub["status"]]
     if lang == "zh":
-        from .assess import DATA_STATUS_ZH
+        from ..analysis.assess import DATA_STATUS_ZH
 
         sub["data_status"] = sub["data_status"].map(lambda d: DATA_STATUS_ZH.get(d, d))
     # an increment's target is the sum of the plan years' additions: show that sum, not one year's
@@ -1285,7 +1285,7 @@ def data_notes(assessment, region: str, lang: str = "zh") -> str:
     sources = [x for x in dict.fromkeys(sources) if x][:8]
     basis = sub["target_basis"].value_counts()
     if lang == "zh":
-        from .assess import DATA_STATUS_ZH
+        from ..analysis.assess import DATA_STATUS_ZH
 
         lines = ["数据性质(按指标序列计):"
                  + ",".join(f"{DATA_STATUS_ZH.get(k, k)} {v} 项" for k, v in by_status.items()) + "。",
@@ -1331,7 +1331,7 @@ def show(fig, out_dir: str | os.PathLike = "", stem: str | None = None, dpi: int
 
     from IPython.display import SVG, Image, display
 
-    from . import plots
+    from ..charts import plots
 
     if out_dir and stem:
         # Saved anyway: show the SVG just written instead of rendering a third time.

@@ -10,8 +10,9 @@ import argparse
 import html
 from pathlib import Path
 
-from . import atomic, config, plots
-from .errors import QAnalysisError
+from .. import atomic, config
+from . import plots
+from ..errors import QAnalysisError
 
 
 def pick_indicators(assessment, region: str) -> list[str]:

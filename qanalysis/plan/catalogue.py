@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
-from .dataset import (CATALOGUE_COLUMNS, COMPARATORS, KINDS, REVIEW_COLUMNS, Dataset,
+from .. import config
+from ..dataset import (CATALOGUE_COLUMNS, COMPARATORS, KINDS, REVIEW_COLUMNS, Dataset,
                       PlanInfo, typed)
-from .errors import Problem, QAnalysisError, raise_if_errors
+from ..errors import Problem, QAnalysisError, raise_if_errors
 from .targetparse import parse_cell
 
 INDICATOR_RAW_COLUMNS = [
@@ -209,7 +209,7 @@ def parse_review(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[Prob
 
 @lru_cache(maxsize=1)
 def _schema() -> dict:
-    return json.loads((config.PACKAGE_DIR / "indicator.schema.json").read_text(encoding="utf-8"))
+    return json.loads((config.PACKAGE_DIR / "plan" / "indicator.schema.json").read_text(encoding="utf-8"))
 
 
 def schema_problems(catalogue: pd.DataFrame, file: str = "indicators.csv") -> list[Problem]:
@@ -272,7 +272,7 @@ def read_plan(plan: str | Path | None = None) -> Dataset:
     overrides, found = regions_mod.read_overrides(pdir / "county_targets.csv", catalogue, regions)
     raise_if_errors(found)
     targets = regions_mod.build_targets(catalogue, regions, overrides, info)
-    from .dataset import OBSERVATION_COLUMNS
+    from ..dataset import OBSERVATION_COLUMNS
 
     empty = typed(pd.DataFrame(columns=list(OBSERVATION_COLUMNS)), OBSERVATION_COLUMNS)
     return Dataset(plan=info, catalogue=catalogue, regions=regions, targets=targets,

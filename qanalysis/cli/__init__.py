@@ -13,16 +13,16 @@ import sys
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "prepare": ("qanalysis.prepare", "raw → processed: parse, validate, write atomically"),
-    "validate": ("qanalysis.validate", "check input files without writing anything"),
-    "template": ("qanalysis.template", "write the wide Excel sheet for analysts to fill"),
-    "catalogue": ("qanalysis.catalogue", "print the plan's indicator catalogue"),
-    "assess": ("qanalysis.assess", "trend, progress and target-year forecast for every series"),
-    "review13": ("qanalysis.review", "assess the previous plan's targets (表1)"),
-    "backtest": ("qanalysis.backtest", "rolling-origin evaluation of the forecasts"),
-    "charts": ("qanalysis.plots", "write the chart set for a region as PNG and SVG"),
-    "gallery": ("qanalysis.gallery", "render every chart type for one region to look at"),
-    "reports": ("qanalysis.reports", "run the county report notebook for every region"),
+    "prepare": ("qanalysis.data.prepare", "raw → processed: parse, validate, write atomically"),
+    "validate": ("qanalysis.data.validate", "check input files without writing anything"),
+    "template": ("qanalysis.data.template", "write the wide Excel sheet for analysts to fill"),
+    "catalogue": ("qanalysis.plan.catalogue", "print the plan's indicator catalogue"),
+    "assess": ("qanalysis.analysis.assess", "trend, progress and target-year forecast for every series"),
+    "review13": ("qanalysis.analysis.review", "assess the previous plan's targets (表1)"),
+    "backtest": ("qanalysis.analysis.backtest", "rolling-origin evaluation of the forecasts"),
+    "charts": ("qanalysis.charts.plots", "write the chart set for a region as PNG and SVG"),
+    "gallery": ("qanalysis.charts.gallery", "render every chart type for one region to look at"),
+    "reports": ("qanalysis.reports.batch", "run the county report notebook for every region"),
 }
 
 
@@ -40,7 +40,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import QAnalysisError
+    from ..errors import QAnalysisError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in COMMANDS else None

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import OBSERVATION_STATUSES, Dataset
-from .errors import Problem
+from ..dataset import OBSERVATION_STATUSES, Dataset
+from ..errors import Problem
 
 # A value this many times above (or below) the plan's magnitude for the region
 # is a unit slip (万件 entered as 件 is 10 000×), not a change over a few years.
@@ -316,7 +316,7 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    from .catalogue import read_plan
+    from ..plan.catalogue import read_plan
 
     plan_data = read_plan(args.plan)
     paths = expand_paths(args.files)

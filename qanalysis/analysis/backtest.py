@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import forecast as fc
-from .errors import QAnalysisError
+from ..errors import QAnalysisError
 
 FORECAST_COLUMNS = ["model", "region", "indicator", "origin", "year", "horizon", "n_train", "actual",
                     "forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"]
@@ -118,8 +118,8 @@ def read_published(path: Path | None = None) -> pd.DataFrame:
 
     Default: the files the plan names in plan.toml (``published = [...]``).
     """
-    from .published import published_paths
-    from .published import read_published as read_one
+    from ..data.published import published_paths
+    from ..data.published import read_published as read_one
 
     paths = [Path(path)] if path else published_paths()
     if not paths:
@@ -154,7 +154,7 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    from . import atomic
+    from .. import atomic
     from .assess import load_for_cli
 
     datasets = {"published": read_published(args.published)}

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import REGION_COLUMNS, TARGET_COLUMNS, PlanInfo, typed
-from .errors import Problem
+from ..dataset import REGION_COLUMNS, TARGET_COLUMNS, PlanInfo, typed
+from ..errors import Problem
 from .targetparse import parse_cell
 
 REGION_RAW_COLUMNS = ["code", "name_zh", "name_en", "level", "parent", "weight"]

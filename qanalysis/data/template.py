@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 
-from . import atomic
-from .dataset import OBSERVATION_STATUSES, Dataset
-from .errors import QAnalysisError
+from .. import atomic
+from ..dataset import OBSERVATION_STATUSES, Dataset
+from ..errors import QAnalysisError
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3  # data from row 4
 FIRST_DATA_ROW = HEADER_ROW + 1
@@ -195,7 +195,7 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    from .catalogue import read_plan
+    from ..plan.catalogue import read_plan
 
     plan_data = read_plan(args.plan)
     out = write_template(args.out, plan_data, regions=args.region, lang=args.lang)

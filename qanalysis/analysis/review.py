@@ -16,8 +16,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
-from .errors import QAnalysisError
+from ..dataset import Dataset
+from ..errors import QAnalysisError
 from .forecast import meets, tolerance
 
 COLUMNS = ["indicator", "category", "name_zh", "unit", "target_text", "achieved_text", "target",

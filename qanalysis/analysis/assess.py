@@ -17,8 +17,8 @@ import pandas as pd
 
 from . import forecast as fc
 from . import trend
-from .dataset import Dataset
-from .errors import QAnalysisError
+from ..dataset import Dataset
+from ..errors import QAnalysisError
 from .status import STATUSES
 
 TABLE_COLUMNS = [
@@ -483,7 +483,7 @@ class Assessment:
 
     def to_excel(self, path, lang: str = "zh") -> Path:
         """The table as .xlsx (Chinese headers when lang="zh"), autofilter, frozen header; atomic."""
-        from . import atomic
+        from .. import atomic
 
         path = Path(path)
         table = self.table.copy()
@@ -553,7 +553,7 @@ def assess(data: Dataset, model: str = "linear", regions=None) -> Assessment:
 
 def write_assessment(assessment: Assessment, processed_dir) -> Path:
     """Write ``assessment.csv`` (UTF-8) into ``processed_dir`` atomically."""
-    from . import atomic
+    from .. import atomic
 
     target = Path(processed_dir) / "assessment.csv"
     atomic.write_csv(assessment.table, target)

@@ -1,0 +1,1 @@
+"""Charts: fonts, theme and every chart drawn from an Assessment."""
