@@ -1,4 +1,5 @@
 import shutil
+import warnings
 
 import pandas as pd
 import pytest
@@ -50,12 +51,21 @@ def test_stale_processed_data_is_not_used(tmp_path, monkeypatch):
 
 
 def test_a_change_to_the_data_code_makes_processed_data_stale(tmp_path, monkeypatch):
-    from qanalysis.data import prepare as prep
-
-    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path)
+    """Edit a module the prepare step imports (in a copy of the package): the processed
+    folder is stale. Edit a chart module: it is not (charts do not shape the data)."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(config.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(config, "PACKAGE_DIR", pkg)
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
     prepare()
     data = qanalysis.load()            # fresh: no warning, read from disk
     assert len(data.observations)
-    monkeypatch.setattr(prep, "DATA_MODULES", prep.DATA_MODULES[:-1])  # "the code changed"
+    with (pkg / "charts" / "theme.py").open("a", encoding="utf-8") as fh:
+        fh.write("# an edit that cannot change the data\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        qanalysis.load()
+    with (pkg / "plan" / "targetparse.py").open("a", encoding="utf-8") as fh:
+        fh.write("# the code changed\n")
     with pytest.warns(UserWarning, match="older than the raw data"):
         qanalysis.load()

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from qanalysis import config
-from qanalysis.reports import batch as reports
+from qanalysis.reports.jobs import REPORT_PARAMETERS
 
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
 CHECK = "# NBVAL_CHECK_OUTPUT"
@@ -56,7 +56,7 @@ def test_parameters_cell_only_where_needed():
         if path == config.COUNTY_REPORT_NOTEBOOK:
             assert len(tagged) == 1
             names = re.findall(r"^(\w+)\s*(?::\s*\w+)?\s*=", tagged[0].source, flags=re.M)
-            assert tuple(names) == reports.REPORT_PARAMETERS
+            assert tuple(names) == REPORT_PARAMETERS
             assert 'region: str = "' in tagged[0].source  # a string, never a number
         else:
             assert not tagged, f"{path.name} is not parameterized but has a parameters cell"

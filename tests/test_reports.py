@@ -9,6 +9,8 @@ import pytest
 
 from qanalysis import cli, config
 from qanalysis.reports import batch as reports
+from qanalysis.reports import notebook, pool
+from qanalysis.reports.jobs import REPORT_PARAMETERS
 from qanalysis.errors import QAnalysisError
 
 FIX = Path(__file__).parent / "fixtures" / "notebooks"
@@ -125,7 +127,7 @@ def test_failures_resume_and_atomic_rerun(data_dir, tmp_path, behaviour, capsys)
 
 def test_parent_kills_a_frozen_worker(data_dir, tmp_path, behaviour, monkeypatch):
     # the notebook stops its own worker (SIGSTOP): only the parent's wall clock can end it
-    monkeypatch.setattr(reports, "KILL_GRACE", 0.5)
+    monkeypatch.setattr(pool, "KILL_GRACE", 0.5)
     behaviour({"330302": "freeze"})
     out = tmp_path / "out"
     s = _run(data_dir, out, regions=["330302", "01"], timeout=5)
@@ -168,7 +170,7 @@ def test_county_report_parameters_match_the_runner():
     import papermill
 
     params = papermill.inspect_notebook(str(config.COUNTY_REPORT_NOTEBOOK))
-    assert tuple(params) == reports.REPORT_PARAMETERS
+    assert tuple(params) == REPORT_PARAMETERS
     assert all(p["inferred_type_name"] == "str" and p["default"].startswith('"')
                for p in params.values())
 
@@ -182,20 +184,19 @@ def test_headline_counts_and_data_note():
         "status": ["on_track", "on_track", "at_risk", "achieved"],
         "has_illustrative": [True, False, False, False],
     })
-    c = reports.headline_counts(table, "a").set_index("status")["count"]
+    c = notebook.headline_counts(table, "a").set_index("status")["count"]
     assert c["on_track"] == 2 and c["at_risk"] == 1 and c["achieved"] == 0 and c["total"] == 3
     assert set(STATUS_ORDER) <= set(c.index)
-    assert "示例数据" in reports.data_note(table, "a")
-    assert "示例数据" not in reports.data_note(table, "b")
+    assert "示例数据" in notebook.data_note(table, "a")
+    assert "示例数据" not in notebook.data_note(table, "b")
 
 
 def test_assessment_view_shows_increments_as_their_running_sum():
     """An increment's target is the plan period's total: the table shows that total beside it."""
-    from qanalysis.reports import batch as reports
 
-    _, a = reports.load_assessment(None)
+    _, a = notebook.load_assessment(None)
     t = a.table
     row = t[(t["region"] == "330300") & (t["kind"] == "increment")].iloc[0]
-    view = reports.assessment_view(t, "330300", "zh").data
+    view = notebook.assessment_view(t, "330300", "zh").data
     shown = view.loc[view["指标"] == row["name_zh"], "最新值(新增类为期内累计)"].iloc[0]
     assert shown == row["cumulative"] and shown != row["latest"]

@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("qanalysis.analysis.backtest", "rolling-origin evaluation of the forecasts"),
     "charts": ("qanalysis.charts.plots", "write the chart set for a region as PNG and SVG"),
     "gallery": ("qanalysis.charts.gallery", "render every chart type for one region to look at"),
-    "reports": ("qanalysis.reports.batch", "run the county report notebook for every region"),
+    "reports": ("qanalysis.cli.reports", "run the county report notebook for every region"),
 }
 
 

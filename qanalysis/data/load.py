@@ -43,7 +43,8 @@ def load(plan: str | Path | None = None, data_dir: str | Path | None = None,
     * neither: the processed folder of the plan if it is up to date with the raw
       files, else the same data built in memory (and a warning to run prepare).
     """
-    from .prepare import build, data_hash, raw_inputs
+    from ..fingerprint import processed_hash
+    from .prepare import build, raw_inputs
 
     if data_files:
         return build(plan, data_files, fill)
@@ -55,7 +56,7 @@ def load(plan: str | Path | None = None, data_dir: str | Path | None = None,
     folder = config.PROCESSED_DIR / config.plan_dir(plan).name
     if (folder / "plan.json").exists():
         meta = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
-        fresh = meta.get("source_hash") == data_hash(raw_inputs(plan), extra=f"fill={fill}")
+        fresh = meta.get("source_hash") == processed_hash(raw_inputs(plan), extra=f"fill={fill}")
         if fresh:
             return read_processed(folder)
         warnings.warn(f"{folder} is older than the raw data (or the code that prepares it); using the raw data "

@@ -12,11 +12,10 @@
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import pandas as pd
 
@@ -24,40 +23,19 @@ from .. import __version__, config
 from ..atomic import atomic_dir
 from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
 from ..errors import raise_if_errors
+from ..fingerprint import processed_hash
 
 PROCESSED_FILES = ("indicators.csv", "regions.csv", "targets.csv", "observations.csv",
                    "review.csv", "plan.json")
 
 
 def raw_inputs(plan: str | Path | None = None, data_files: Sequence[str | Path] = ()) -> list[Path]:
-    """Every file the processed data is derived from (for the data hash)."""
+    """Every raw file the processed data is derived from (hashed by :func:`qanalysis.fingerprint.processed_hash`)."""
     from .published import published_paths
 
     pdir = config.plan_dir(plan)
     files = sorted(p for p in pdir.glob("*") if p.is_file())
     return files + published_paths(plan) + [Path(f) for f in data_files]
-
-
-# The modules whose code shapes the processed data: a change to any of them makes
-# earlier processed data stale, as a change to the raw files does.
-DATA_MODULES = ("plan/targetparse", "plan/catalogue", "plan/regions", "data/published", "data/generator",
-                "data/prepare", "dataset", "data/readers", "data/validate")
-
-
-def code_fingerprint(modules: Iterable[str] | None = None) -> str:
-    h = hashlib.sha256()
-    for name in DATA_MODULES if modules is None else modules:
-        h.update((config.PACKAGE_DIR / f"{name}.py").read_bytes())
-    return h.hexdigest()
-
-
-def data_hash(files: Iterable[Path], extra: str = "") -> str:
-    h = hashlib.sha256(code_fingerprint().encode())
-    for f in files:
-        h.update(Path(f).name.encode())
-        h.update(Path(f).read_bytes())
-    h.update(extra.encode())
-    return h.hexdigest()
 
 
 def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -123,7 +101,7 @@ def prepare(plan: str | Path | None = None, data_files: Sequence[str | Path] = (
     data = build(plan, data_files, fill)
     files = raw_inputs(plan, data_files)
     path = write_processed(data, Path(out_dir or config.PROCESSED_DIR),
-                           data_hash(files, extra=f"fill={fill}"))
+                           processed_hash(files, extra=f"fill={fill}"))
     return data, path
 
 

@@ -1,0 +1,53 @@
+"""``qanalysis reports``: run the county report notebook for every region."""
+from __future__ import annotations
+
+import sys
+
+from .. import config
+from ..reports.batch import run_reports
+from ..reports.jobs import excerpt
+
+
+def configure_parser(parser) -> None:
+    parser.add_argument("--region", nargs="+", action="extend", metavar="CODE",
+                        help="region code(s), e.g. 330302 (default: every region of the plan)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="parallel workers (default: number of CPUs)")
+    parser.add_argument("--out", default=str(config.REPORTS_DIR), metavar="DIR",
+                        help="output folder (default: reports/)")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="processed data folder (default: the plan's, as qanalysis.load())")
+    parser.add_argument("--timeout", type=float, default=600, metavar="S",
+                        help="wall-clock limit of one report in seconds (default 600)")
+    parser.add_argument("--resume", action="store_true",
+                        help="rerun only missing or failed reports (everything if the data changed)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run on a Dask distributed cluster, e.g. tcp://host:8786")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
+    parser.add_argument("--notebook", default=str(config.COUNTY_REPORT_NOTEBOOK), metavar="PATH",
+                        help="the parameterized report notebook")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-summary", action="store_true", help="do not write summary.xlsx")
+
+
+def run(args) -> int:
+    s = run_reports(regions=args.region, jobs=args.jobs, out_dir=args.out, data_dir=args.data_dir,
+                    notebook=args.notebook, timeout=args.timeout, resume=args.resume,
+                    scheduler=args.scheduler, lang=args.lang, progress=not args.no_progress,
+                    summary=not args.no_summary)
+    ran = [c for c in s.results if s.results[c].get("finished", "") >= s.started]
+    print(f"{len(s.ok)} of {len(s.results)} reports ok ({len(ran)} run now, {s.elapsed_s:.1f} s, "
+          f"{s.jobs} worker(s)) → {s.out_dir}")
+    print(f"manifest: {s.manifest_path}")
+    if s.summary_path:
+        print(f"summary:  {s.summary_path}")
+    if s.summary_status is not None and s.summary_status.get("status") != "ok":
+        print(f"summary.xlsx NOT written: {s.summary_status.get('error', '')}", file=sys.stderr)
+    if s.failed:
+        print(f"\n{len(s.failed)} report(s) failed:", file=sys.stderr)
+        for c in s.failed:
+            r = s.results[c]
+            print(f"  {c} {r.get('region_name', '')}: {r['status']} ({r.get('error_kind')}): "
+                  f"{excerpt(r.get('error', ''), 200)}\n      why: {s.out_dir / r.get('details', '')}",
+                  file=sys.stderr)
+    return s.exit_code

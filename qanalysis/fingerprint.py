@@ -1,0 +1,166 @@
+"""What counts as "the inputs changed": one scheme for processed data and for reports.
+
+Two consumers ask the same question:
+
+* ``qanalysis.load()`` — is ``data/processed/`` older than the raw files or the
+  code that prepares them? (:func:`processed_hash`, stored in ``plan.json``)
+* ``qanalysis reports --resume`` — were the reports made from other data or
+  other code? (:func:`data_fingerprint`, :func:`code_sha`, in ``manifest.json``)
+* the notebook kernel's cache — did any data file change since the assessment
+  was computed? (:func:`stat_key`: paths, sizes and mtimes, cheap enough per report)
+
+The code part is computed from the files themselves: the modules the prepare
+step imports (followed statically through the package), not a hand-kept list.
+Standard library only: the report runner's parent process imports this.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import config
+
+PACKAGE = "qanalysis"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_sha(path: Path) -> str:
+    """sha256 of a file, "" when it is missing."""
+    return sha256_file(path) if path.is_file() else ""
+
+
+# --------------------------------------------------------------------------- the code
+
+def module_file(name: str) -> Path | None:
+    """The source file of ``qanalysis.x.y`` inside the package, or None."""
+    parts = name.split(".")[1:]
+    base = config.PACKAGE_DIR.joinpath(*parts)
+    for p in (base.with_suffix(".py"), base / "__init__.py"):
+        if p.is_file():
+            return p
+    return None
+
+
+def imported_modules(path: Path, name: str) -> set[str]:
+    """The ``qanalysis`` modules ``path`` (module ``name``) imports, anywhere in its body."""
+    is_pkg = path.name == "__init__.py"
+    package = name if is_pkg else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == PACKAGE}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package.split(".")
+                base_parts = base_parts[:len(base_parts) - (node.level - 1)]
+                base = ".".join(base_parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            if base.split(".")[0] != PACKAGE:
+                continue
+            found.add(base)
+            for a in node.names:  # `from . import atomic` names a module
+                if module_file(f"{base}.{a.name}") is not None:
+                    found.add(f"{base}.{a.name}")
+    return {m for m in found if module_file(m) is not None}
+
+
+def import_closure(start: str) -> dict[str, Path]:
+    """``start`` and every package module it imports, directly or not: name -> file."""
+    seen: dict[str, Path] = {}
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = module_file(name)
+        if path is None:
+            continue
+        seen[name] = path
+        todo += sorted(imported_modules(path, name) - set(seen))
+    return seen
+
+
+def code_files(start: str) -> list[Path]:
+    """The code that shapes ``start``'s output: its import closure and the package data
+    (``*.json``, such as the indicator schema) beside those modules."""
+    files = set(import_closure(start).values())
+    for folder in {p.parent for p in files}:
+        files |= set(folder.glob("*.json"))
+    return sorted(files)
+
+
+def code_sha(files: Iterable[Path] | None = None) -> str:
+    """sha256 over code files (default: every ``*.py`` of the package)."""
+    total = hashlib.sha256()
+    for p in sorted(files) if files is not None else sorted(config.PACKAGE_DIR.rglob("*.py")):
+        total.update(Path(p).read_bytes())
+    return total.hexdigest()
+
+
+# --------------------------------------------------------------------------- processed data
+
+PREPARE_MODULE = "qanalysis.data.prepare"
+
+
+def processed_hash(files: Iterable[Path], extra: str = "", code: str | None = None) -> str:
+    """The stamp of a processed folder: the prepare code, the raw files (name and bytes)
+    and ``extra`` (the options that change the output)."""
+    h = hashlib.sha256((code if code is not None else code_sha(code_files(PREPARE_MODULE))).encode())
+    for f in files:
+        h.update(Path(f).name.encode())
+        h.update(Path(f).read_bytes())
+    h.update(extra.encode())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- report inputs
+
+def _plan_name() -> str:
+    return config.plan_dir().name
+
+
+def data_roots(data_dir: str | os.PathLike | None) -> list[Path]:
+    """The folders a report reads: the processed folder given, or the plan, the raw
+    observations and the plan's processed folder."""
+    if data_dir:
+        return [Path(data_dir)]
+    return [config.plan_dir(), config.OBSERVATIONS_RAW_DIR, config.PROCESSED_DIR / _plan_name()]
+
+
+def data_fingerprint(data_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """sha256 of every data file the reports read (processed folder and raw inputs)."""
+    files: dict[str, str] = {}
+    for root in data_roots(data_dir):
+        if not root.is_dir():
+            continue
+        for p in sorted(root.rglob("*")):
+            rel = p.relative_to(root)
+            if p.is_file() and not any(part.startswith(".") for part in rel.parts):
+                files[str(p)] = sha256_file(p)
+    total = hashlib.sha256()
+    for name in sorted(files):
+        total.update(f"{name}\0{files[name]}\n".encode())
+    return {"sha256": total.hexdigest(), "n_files": len(files), "files": files}
+
+
+def stat_key(data_dir: str | os.PathLike | None = None) -> tuple:
+    """Every data file's path, modification time and size: a cheap "changed?" key."""
+    items = []
+    for root in data_roots(data_dir):
+        if root.is_dir():
+            for p in root.rglob("*"):
+                if p.is_file():
+                    st = p.stat()
+                    items.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(sorted(items))
