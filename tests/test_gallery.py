@@ -37,9 +37,9 @@ def test_gallery_command(tmp_path, monkeypatch):
     from qanalysis import cli
 
     fa = FakeAssessment(fake_dataset())
-    monkeypatch.setattr(plots, "_load_assessment", lambda *a, **k: fa)
+    monkeypatch.setattr("qanalysis.cli.gallery.load_assessment", lambda args: fa)
     calls = []
-    monkeypatch.setattr(gallery, "render",
+    monkeypatch.setattr("qanalysis.cli.gallery.render",
                         lambda a, region, out, **k: calls.append((a, region, out)) or [out / "x.png"])
     assert cli.main(["gallery", "--out", str(tmp_path)]) == 0
     assert cli.main(["gallery", "--region", C2, "--out", str(tmp_path)]) == 0

@@ -514,7 +514,7 @@ def test_write_region_charts_city_and_county(fa, tmp_path):
 def test_charts_command(fa, tmp_path, monkeypatch):
     from qanalysis import cli
 
-    monkeypatch.setattr(plots, "_load_assessment", lambda *a, **k: fa)
+    monkeypatch.setattr("qanalysis.cli.charts.load_assessment", lambda args: fa)
     rc = cli.main(["charts", "--region", C2, "--out", str(tmp_path), "--formats", "svg", "--lang", "en"])
     assert rc == 0
     assert (tmp_path / f"{C2}_rate_ge_trajectory.svg").exists()

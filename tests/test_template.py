@@ -8,7 +8,6 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import qanalysis.plan.catalogue
 from qanalysis.data import template
 from qanalysis.errors import QAnalysisError
 from qanalysis.data.readers import read_observations
@@ -111,11 +110,13 @@ def test_a_running_total_in_a_filled_template_is_flagged(tmp_path, plan):
 
 
 def test_cli(tmp_path, plan, monkeypatch, capsys):
-    monkeypatch.setattr(qanalysis.plan.catalogue, "read_plan", lambda p=None: plan)
+    from qanalysis.cli import template as template_cli
+
+    monkeypatch.setattr(template_cli, "read_plan", lambda p=None: plan)
     parser = argparse.ArgumentParser()
-    template.configure_parser(parser)
+    template_cli.configure_parser(parser)
     out = tmp_path / "sub" / "t.xlsx"
-    rc = template.run(parser.parse_args([str(out), "--region", "330302", "330303"]))
+    rc = template_cli.run(parser.parse_args([str(out), "--region", "330302", "330303"]))
     assert rc == 0 and out.exists() and "2 region sheet(s)" in capsys.readouterr().out
     assert openpyxl.load_workbook(out).sheetnames[1:] == ["330302 鹿城区", "330303 龙湾区"]
 

@@ -7,7 +7,7 @@ import argparse
 import pandas as pd
 import pytest
 
-import qanalysis.plan.catalogue
+from qanalysis.cli import validate as validate_cli
 from qanalysis.data import validate
 from qanalysis.data.validate import check_files, validate_observations
 
@@ -148,17 +148,17 @@ def test_check_files_turns_a_reader_crash_into_a_problem(tmp_path, plan, monkeyp
 # ------------------------------------------------------------------ the command
 def _args(files, plan_name=None):
     parser = argparse.ArgumentParser()
-    validate.configure_parser(parser)
+    validate_cli.configure_parser(parser)
     return parser.parse_args([*map(str, files)] + (["--plan", plan_name] if plan_name else []))
 
 
 def test_cli_prints_every_problem_and_exits_1(tmp_path, plan, monkeypatch, capsys):
-    monkeypatch.setattr(qanalysis.plan.catalogue, "read_plan", lambda p=None: plan)
+    monkeypatch.setattr(validate_cli, "read_plan", lambda p=None: plan)
     a = fx.write_csv(tmp_path / "a.csv", f"{CITY},{PCT},2021,120,provisional,,",
                      f"{CITY},{PCT},2022,约95,provisional,,")
     bad = tmp_path / "broken.xlsx"
     bad.write_bytes(b"junk")
-    rc = validate.run(_args([a, bad]))
+    rc = validate_cli.run(_args([a, bad]))
     out = capsys.readouterr().out.splitlines()
     assert rc == 1
     assert f"{a}, row 2, column 'value': error [out_of_bounds]: value 120 is above" in out[0] or \
@@ -169,10 +169,10 @@ def test_cli_prints_every_problem_and_exits_1(tmp_path, plan, monkeypatch, capsy
 
 
 def test_cli_warnings_only_exit_0_and_writes_nothing(tmp_path, plan, monkeypatch, capsys):
-    monkeypatch.setattr(qanalysis.plan.catalogue, "read_plan", lambda p=None: plan)
+    monkeypatch.setattr(validate_cli, "read_plan", lambda p=None: plan)
     fx.write_csv(tmp_path / "a.csv", f"{CITY},{PCT},2021,95,provisional,,", f"{CITY},{PCT},2021,95,provisional,,")
     before = sorted(tmp_path.iterdir())
-    rc = validate.run(_args([tmp_path]))  # a folder stands for its .csv/.xlsx files
+    rc = validate_cli.run(_args([tmp_path]))  # a folder stands for its .csv/.xlsx files
     out = capsys.readouterr().out
     assert rc == 0 and "[duplicate_row]" in out and "0 error(s), 1 warning(s)" in out
     assert sorted(tmp_path.iterdir()) == before
@@ -205,7 +205,7 @@ def test_suspect_unit_uses_the_city_magnitude_for_tiny_county_shares(tmp_path, p
 def test_through_the_qanalysis_command(tmp_path, plan, monkeypatch, capsys):
     from qanalysis.cli import main
 
-    monkeypatch.setattr(qanalysis.plan.catalogue, "read_plan", lambda p=None: plan)
+    monkeypatch.setattr(validate_cli, "read_plan", lambda p=None: plan)
     f = tmp_path / "broken.xlsx"
     f.write_bytes(b"PK\x03\x04 not really")
     rc = main(["validate", str(f)])

@@ -8,7 +8,6 @@ words). ``qanalysis assess`` prints the table.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -558,44 +557,3 @@ def write_assessment(assessment: Assessment, processed_dir) -> Path:
     target = Path(processed_dir) / "assessment.csv"
     atomic.write_csv(assessment.table, target)
     return target
-
-
-# --------------------------------------------------------------------------- command line
-CLI_COLUMNS = ["region", "indicator", "latest_year", "latest", "forecast", "pi95_low", "pi95_high",
-               "p_attain", "status"]
-
-
-def configure_parser(parser) -> None:
-    parser.add_argument("--data", nargs="+", metavar="FILE", help="observation files (CSV/Excel) to use")
-    parser.add_argument("--region", nargs="+", metavar="CODE", help="region codes, e.g. 330302")
-    parser.add_argument("--model", choices=fc.MODELS, default="linear")
-    parser.add_argument("--csv", action="store_true", help="the whole table as CSV on stdout")
-    parser.add_argument("--xlsx", metavar="OUT", help="also write the table as Excel")
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="Excel headers")
-
-
-def load_for_cli(args):
-    """The dataset a command works on: ``--data`` files built in memory, else the shipped data."""
-    import qanalysis
-
-    return qanalysis.load(data_files=getattr(args, "data", None) or None)
-
-
-def run(args) -> int:
-    data = load_for_cli(args)
-    a = assess(data, model=args.model, regions=args.region)
-    ty = int(data.plan.target_year)
-    table = a.table.rename(columns={"forecast": f"forecast_{ty}"})
-    if args.xlsx:
-        a.to_excel(args.xlsx, lang=args.lang)
-    if args.csv:
-        table.to_csv(sys.stdout, index=False)
-    else:
-        cols = [c if c != "forecast" else f"forecast_{ty}" for c in CLI_COLUMNS] + ["status_zh"]
-        with pd.option_context("display.max_rows", None, "display.width", 200):
-            print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        if a.table["has_illustrative"].any():
-            print("注意：含示例数据(illustrative)，非公开发布数据。Note: includes illustrative (not published) values.")
-    if args.xlsx:
-        print(f"wrote {args.xlsx}", file=sys.stderr)
-    return 0

@@ -6,11 +6,10 @@ of target (≥, ≤, keep-at, stock, increment, no numeric target, too few point
 """
 from __future__ import annotations
 
-import argparse
 import html
 from pathlib import Path
 
-from .. import atomic, config
+from .. import atomic
 from . import plots
 from ..errors import QAnalysisError
 
@@ -79,21 +78,3 @@ def render(assessment, region: str, out_dir, langs=("zh", "en"),
     index = out_dir / "index.html"
     atomic.write_text(index, page)
     return written + [index]
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--region", default=None, help="region code (default: the city)")
-    parser.add_argument("--out", default=None, help="output folder (default reports/gallery)")
-    parser.add_argument("--model", default="linear")
-    parser.add_argument("--data-dir", default=None)
-
-
-def run(args: argparse.Namespace) -> int:
-    assessment = plots._load_assessment(args.data_dir, args.model)
-    region = args.region or plots._city_code(assessment)
-    if region is None:
-        raise QAnalysisError("no --region given and the plan names no city")
-    out = Path(args.out) if args.out else config.REPORTS_DIR / "gallery"
-    paths = render(assessment, str(region), out)
-    print(f"wrote {len(paths)} files to {out}; open {out / 'index.html'}")
-    return 0

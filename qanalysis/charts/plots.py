@@ -13,7 +13,6 @@ kept in pyplot's registry, and a notebook shows the returned figure once.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import re
@@ -27,7 +26,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .. import atomic, config
+from .. import atomic
 from . import theme
 from ..errors import QAnalysisError
 from ..analysis.status import STATUS_ORDER
@@ -1243,33 +1242,5 @@ def _review_table(assessment):
     return rv if rv is not None and len(rv) else None
 
 
-# ---------------------------------------------------------------- command line
-
-def _load_assessment(data_dir=None, model: str = "linear", regions=None):
-    import qanalysis
-    from ..analysis.assess import assess
-
-    data = qanalysis.load(data_dir=data_dir) if data_dir else qanalysis.load()
-    return assess(data, model=model)
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--region", required=True, help="region code, e.g. 330300 (the city) or 330302")
-    parser.add_argument("--out", default=None, help="output folder (default reports/charts/REGION)")
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh")
-    parser.add_argument("--model", default="linear", help="forecast model (default linear)")
-    parser.add_argument("--data-dir", default=None, help="data folder holding raw/ and processed/")
-    parser.add_argument("--formats", default="png,svg", help="comma-separated: png,svg,pdf")
-
-
-def run(args: argparse.Namespace) -> int:
-    assessment = _load_assessment(args.data_dir, args.model)
-    out = Path(args.out) if args.out else config.REPORTS_DIR / "charts" / str(args.region)
-    paths = write_region_charts(assessment, str(args.region), out, lang=args.lang,
-                                formats=[f.strip() for f in args.formats.split(",") if f.strip()])
-    print(f"wrote {len(paths)} files to {out}")
-    return 0
-
-
 __all__ = ["trajectory", "small_multiples", "heatmap", "ranking", "review", "save", "close",
-           "write_region_charts", "short_name", "quantified_indicators", "configure_parser", "run"]
+           "write_region_charts", "short_name", "quantified_indicators"]

@@ -1,4 +1,5 @@
-"""``qanalysis`` command line: one subcommand a module, imported only when used.
+"""``qanalysis`` command line: one subcommand a module (``qanalysis/cli/<command>.py``),
+imported only when used.
 
 Each module named in :data:`COMMANDS` provides ``configure_parser(parser)`` and
 ``run(args) -> int``. Importing lazily keeps ``qanalysis --help`` fast (papermill
@@ -13,15 +14,15 @@ import sys
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "prepare": ("qanalysis.data.prepare", "raw → processed: parse, validate, write atomically"),
-    "validate": ("qanalysis.data.validate", "check input files without writing anything"),
-    "template": ("qanalysis.data.template", "write the wide Excel sheet for analysts to fill"),
-    "catalogue": ("qanalysis.plan.catalogue", "print the plan's indicator catalogue"),
-    "assess": ("qanalysis.analysis.assess", "trend, progress and target-year forecast for every series"),
-    "review13": ("qanalysis.analysis.review", "assess the previous plan's targets (表1)"),
-    "backtest": ("qanalysis.analysis.backtest", "rolling-origin evaluation of the forecasts"),
-    "charts": ("qanalysis.charts.plots", "write the chart set for a region as PNG and SVG"),
-    "gallery": ("qanalysis.charts.gallery", "render every chart type for one region to look at"),
+    "prepare": ("qanalysis.cli.prepare", "raw → processed: parse, validate, write atomically"),
+    "validate": ("qanalysis.cli.validate", "check input files without writing anything"),
+    "template": ("qanalysis.cli.template", "write the wide Excel sheet for analysts to fill"),
+    "catalogue": ("qanalysis.cli.catalogue", "print the plan's indicator catalogue"),
+    "assess": ("qanalysis.cli.assess", "trend, progress and target-year forecast for every series"),
+    "review13": ("qanalysis.cli.review13", "assess the previous plan's targets (表1)"),
+    "backtest": ("qanalysis.cli.backtest", "rolling-origin evaluation of the forecasts"),
+    "charts": ("qanalysis.cli.charts", "write the chart set for a region as PNG and SVG"),
+    "gallery": ("qanalysis.cli.gallery", "render every chart type for one region to look at"),
     "reports": ("qanalysis.cli.reports", "run the county report notebook for every region"),
 }
 

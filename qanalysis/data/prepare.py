@@ -120,19 +120,3 @@ def summary(data: Dataset) -> str:
     if (obs["status"] == "illustrative").any():
         lines.append("  注意: 含示例数据 (illustrative values from the seeded generator, not published)")
     return "\n".join(lines)
-
-
-def configure_parser(parser) -> None:
-    parser.add_argument("--plan", default=None, help="plan folder name or path")
-    parser.add_argument("--data", nargs="+", default=[], metavar="FILE",
-                        help="yearly values (long CSV/Excel or the filled template)")
-    parser.add_argument("--no-fill", dest="fill", action="store_false", default=None,
-                        help="do not fill gaps with illustrative values")
-    parser.add_argument("--out", default=None, help="processed data root (default data/processed)")
-
-
-def run(args) -> int:
-    data, path = prepare(args.plan, args.data, Path(args.out) if args.out else None, args.fill)
-    print(summary(data))
-    print(f"written: {path}")
-    return 0

@@ -184,22 +184,3 @@ def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> 
         ws.freeze_panes = f"C{FIRST_DATA_ROW}"  # the code and name stay in view
     atomic.write_with(path, wb.save)
     return path
-
-
-def configure_parser(parser) -> None:
-    parser.add_argument("out", metavar="OUT.xlsx", help="where to write the workbook")
-    parser.add_argument("--region", nargs="+", default=None, metavar="CODE",
-                        help="only these region codes (default: the city and every county)")
-    parser.add_argument("--lang", choices=sorted(HEADERS), default="zh", help="header language (default zh)")
-    parser.add_argument("--plan", default=None, help="plan folder name or path (default: the configured plan)")
-
-
-def run(args) -> int:
-    from ..plan.catalogue import read_plan
-
-    plan_data = read_plan(args.plan)
-    out = write_template(args.out, plan_data, regions=args.region, lang=args.lang)
-    n = len(args.region) if args.region else len(plan_data.regions)
-    print(f"wrote {out}: {n} region sheet(s) × {len(plan_data.catalogue)} indicators, years "
-          f"{plan_data.plan.data_first_year}–{plan_data.plan.target_year}")
-    return 0

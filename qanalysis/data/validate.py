@@ -307,21 +307,3 @@ def summary(n_files: int, obs: pd.DataFrame, problems: list[Problem]) -> str:
     n_warn = len(problems) - n_err
     verdict = "not accepted" if n_err else "accepted"
     return (f"{n_files} file(s), {len(obs)} value(s) read: {n_err} error(s), {n_warn} warning(s) — {verdict}")
-
-
-def configure_parser(parser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE",
-                        help="CSV or Excel files (long table or the template's wide sheets), or folders of them")
-    parser.add_argument("--plan", default=None, help="plan folder name or path (default: the configured plan)")
-
-
-def run(args) -> int:
-    from ..plan.catalogue import read_plan
-
-    plan_data = read_plan(args.plan)
-    paths = expand_paths(args.files)
-    obs, problems = check_files(paths, plan_data)
-    for p in problems:
-        print(p)
-    print(summary(len(paths), obs, problems))
-    return 1 if any(p.severity == "error" for p in problems) else 0

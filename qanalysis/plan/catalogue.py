@@ -9,7 +9,6 @@ are collected and raised together as :class:`~qanalysis.errors.InputError`.
 from __future__ import annotations
 
 import json
-import sys
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -277,26 +276,3 @@ def read_plan(plan: str | Path | None = None) -> Dataset:
     empty = typed(pd.DataFrame(columns=list(OBSERVATION_COLUMNS)), OBSERVATION_COLUMNS)
     return Dataset(plan=info, catalogue=catalogue, regions=regions, targets=targets,
                    observations=empty, review=review)
-
-
-# ---- command line -------------------------------------------------------------------------
-def configure_parser(parser) -> None:
-    parser.add_argument("--plan", help="plan folder name or path (default: %(default)s)",
-                        default=None)
-    parser.add_argument("--csv", action="store_true", help="CSV on stdout (UTF-8)")
-    parser.add_argument("--review", action="store_true",
-                        help="the previous plan's table (表1) instead of this plan's catalogue")
-
-
-def run(args) -> int:
-    data = read_plan(args.plan)
-    df = data.review if args.review else data.catalogue
-    if args.csv:
-        df.to_csv(sys.stdout, index=False)
-    else:
-        cols = (["id", "name_zh", "target_text", "achieved_text"] if args.review else
-                ["id", "name_zh", "unit", "kind", "comparator", "baseline", "target", "source"])
-        with pd.option_context("display.max_rows", None, "display.width", 200,
-                               "display.max_colwidth", 40):
-            print(df[cols].to_string(index=False))
-    return 0

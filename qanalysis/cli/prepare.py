@@ -1,0 +1,22 @@
+"""``qanalysis prepare``: raw → processed, atomically."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..data.prepare import prepare, summary
+
+
+def configure_parser(parser) -> None:
+    parser.add_argument("--plan", default=None, help="plan folder name or path")
+    parser.add_argument("--data", nargs="+", default=[], metavar="FILE",
+                        help="yearly values (long CSV/Excel or the filled template)")
+    parser.add_argument("--no-fill", dest="fill", action="store_false", default=None,
+                        help="do not fill gaps with illustrative values")
+    parser.add_argument("--out", default=None, help="processed data root (default data/processed)")
+
+
+def run(args) -> int:
+    data, path = prepare(args.plan, args.data, Path(args.out) if args.out else None, args.fill)
+    print(summary(data))
+    print(f"written: {path}")
+    return 0

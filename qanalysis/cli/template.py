@@ -1,0 +1,22 @@
+"""``qanalysis template OUT.xlsx``: the wide Excel sheet analysts fill."""
+from __future__ import annotations
+
+from ..data.template import HEADERS, write_template
+from ..plan.catalogue import read_plan
+
+
+def configure_parser(parser) -> None:
+    parser.add_argument("out", metavar="OUT.xlsx", help="where to write the workbook")
+    parser.add_argument("--region", nargs="+", default=None, metavar="CODE",
+                        help="only these region codes (default: the city and every county)")
+    parser.add_argument("--lang", choices=sorted(HEADERS), default="zh", help="header language (default zh)")
+    parser.add_argument("--plan", default=None, help="plan folder name or path (default: the configured plan)")
+
+
+def run(args) -> int:
+    plan_data = read_plan(args.plan)
+    out = write_template(args.out, plan_data, regions=args.region, lang=args.lang)
+    n = len(args.region) if args.region else len(plan_data.regions)
+    print(f"wrote {out}: {n} region sheet(s) × {len(plan_data.catalogue)} indicators, years "
+          f"{plan_data.plan.data_first_year}–{plan_data.plan.target_year}")
+    return 0
