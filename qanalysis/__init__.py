@@ -5,12 +5,11 @@
 __version__ = "0.1.0"
 
 
-
 def __getattr__(name):
     # Dataset/PlanInfo import pandas: only when asked, so `qanalysis --help` and the
     # report runner's parent process start fast.
     if name in ("Dataset", "PlanInfo"):
-        from . import dataset
+        from . import dataset  # lazy: pandas only when asked
 
         return getattr(dataset, name)
     raise AttributeError(f"module 'qanalysis' has no attribute {name!r}")
@@ -18,7 +17,7 @@ def __getattr__(name):
 
 def load(*args, **kwargs):
     """See :func:`qanalysis.data.load.load`."""
-    from .data.load import load as _load
+    from .data.load import load as _load  # lazy: `qanalysis --help` does not import pandas
 
     return _load(*args, **kwargs)
 

@@ -72,7 +72,7 @@ def imported_modules(path: Path, name: str) -> set[str]:
             for a in node.names:  # `from . import atomic` names a module
                 if module_file(f"{base}.{a.name}") is not None:
                     found.add(f"{base}.{a.name}")
-    return {m for m in found if module_file(m) is not None}
+    return {m for m in found if m != name and module_file(m) is not None}
 
 
 def import_closure(start: str) -> dict[str, Path]:

@@ -13,7 +13,7 @@ import pytest
 import statsmodels.api as sm
 
 sys.path.insert(0, str(Path(__file__).parent))
-import conftest_analytics as ca  # noqa: E402
+import analytics_data as ca  # noqa: E402
 
 import qanalysis  # noqa: E402
 from qanalysis import cli  # noqa: E402

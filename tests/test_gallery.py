@@ -6,11 +6,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 from qanalysis.charts import gallery, plots  # noqa: E402
-from test_plots import CITY, C2, FakeAssessment, _review_df, fake_dataset  # noqa: E402
+from test_plots import CITY, C2, assessed, _review_df, fake_dataset  # noqa: E402
 
 
 def test_pick_indicators_covers_every_kind_of_chart():
-    fa = FakeAssessment(fake_dataset())
+    fa = assessed(fake_dataset())
     picked = gallery.pick_indicators(fa, CITY)
     rows = fa.table.loc[fa.table.region == CITY].set_index("indicator").loc[picked]
     assert {"level", "stock", "increment", "unquantified"} <= set(rows["kind"])
@@ -20,7 +20,7 @@ def test_pick_indicators_covers_every_kind_of_chart():
 
 
 def test_render_writes_every_chart_type_in_both_languages(tmp_path):
-    fa = FakeAssessment(fake_dataset())
+    fa = assessed(fake_dataset())
     paths = gallery.render(fa, CITY, tmp_path, formats=("svg",), review_table=_review_df())
     names = [p.name for p in paths]
     for lang in ("zh", "en"):
@@ -36,7 +36,7 @@ def test_render_writes_every_chart_type_in_both_languages(tmp_path):
 def test_gallery_command(tmp_path, monkeypatch):
     from qanalysis import cli
 
-    fa = FakeAssessment(fake_dataset())
+    fa = assessed(fake_dataset())
     monkeypatch.setattr("qanalysis.cli.gallery.load_assessment", lambda args: fa)
     calls = []
     monkeypatch.setattr("qanalysis.cli.gallery.render",

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex, to_rgba
-from scipy import stats
 
 matplotlib.use("Agg")
 
-from qanalysis.charts import plots
+from qanalysis.charts import export, plots
+from qanalysis.charts import heatmap as heatmap_mod
 from qanalysis.analysis import status  # noqa: E402
 from qanalysis.dataset import (  # noqa: E402
     CATALOGUE_COLUMNS, OBSERVATION_COLUMNS, REGION_COLUMNS, Dataset, PlanInfo, typed,
@@ -22,7 +22,8 @@ from qanalysis.errors import QAnalysisError  # noqa: E402
 
 CITY, C1, C2 = "330300", "330302", "330303"
 
-from qanalysis.analysis.assess import TABLE_COLUMNS  # noqa: E402  (the contract the fake follows)
+from qanalysis.analysis.assess import assess  # noqa: E402
+from qanalysis.plan.regions import build_targets  # noqa: E402
 
 # id, name_zh, name_en, category, category_en, unit, kind, comparator, direction, lo, hi, baseline, target
 INDICATORS = [
@@ -53,7 +54,7 @@ def _observations() -> pd.DataFrame:
         for (i, *_rest) in INDICATORS:
             base, tgt = _rest[-2], _rest[-1]
             kind = _rest[5]
-            years = range(2023, 2025) if i == "few_pts" else range(2016, 2025)
+            years = range(2024, 2025) if i == "few_pts" else range(2016, 2025)  # one point: no fit
             for y in years:
                 if kind == "increment":
                     v = float(rng.integers(40, 70))
@@ -82,98 +83,22 @@ def fake_dataset() -> Dataset:
     ]), REGION_COLUMNS)
     plan = PlanInfo(id="test", name_zh="测试规划", name_en="Test plan", city_code=CITY, base_year=2020,
                     first_year=2021, target_year=2025, data_first_year=2016)
-    return Dataset(plan=plan, catalogue=_catalogue(), regions=regions, targets=pd.DataFrame(),
+    catalogue = _catalogue()
+    no_overrides = pd.DataFrame(columns=["region", "indicator", "baseline", "target", "comparator", "note",
+                                         "source"])
+    targets = build_targets(catalogue, regions, no_overrides, plan)  # county targets as the plan's rule
+    return Dataset(plan=plan, catalogue=catalogue, regions=regions, targets=targets,
                    observations=_observations())
 
 
-class FakeAssessment:
-    """The documented Assessment contract, computed simply (OLS, t intervals)."""
-
-    def __init__(self, data: Dataset):
-        self.data = data
-        self._paths: dict[tuple[str, str], pd.DataFrame] = {}
-        self._series: dict[tuple[str, str], pd.DataFrame] = {}
-        rows = []
-        cat = data.catalogue
-        obs = data.observations
-        for _, reg in data.regions.iterrows():
-            for _, c in cat.iterrows():
-                s = obs.loc[(obs["region"] == reg["code"]) & (obs["indicator"] == c["id"])].sort_values("year")
-                s = s[["year", "value", "status", "source"]].reset_index(drop=True)
-                inc = c["kind"] == "increment"
-                cum = s["value"].where(s["year"] >= 2021).cumsum() if inc else pd.Series(np.nan, index=s.index)
-                s["cumulative"] = cum.where(s["year"] >= 2021) if inc else np.nan
-                self._series[(reg["code"], c["id"])] = s
-                row = {k: np.nan for k in TABLE_COLUMNS}
-                row.update(region=reg["code"], region_name=reg["name_zh"], indicator=c["id"],
-                           name_zh=c["name_zh"], name_en=c["name_en"], category=c["category"],
-                           unit=c["unit"], kind=c["kind"], comparator=c["comparator"],
-                           direction=c["direction"], lower_bound=c["lower_bound"],
-                           upper_bound=c["upper_bound"], baseline_year=c["baseline_year"],
-                           baseline=c["baseline"], target_year=2025, target=c["target"],
-                           target_basis="plan" if reg["level"] == "city" else "city_default",
-                           n_points=len(s), first_year=int(s["year"].min()),
-                           latest_year=int(s["year"].max()), latest=float(s["value"].iloc[-1]),
-                           model="linear")
-                sts = set(s["status"])
-                row["data_status"] = "illustrative" if sts == {"illustrative"} else (
-                    "mixed" if "illustrative" in sts else "published")
-                row["has_illustrative"] = "illustrative" in sts
-                if inc:
-                    row["cumulative"] = float(s.loc[s["year"] >= 2021, "value"].sum())
-                path = self._fit(s, inc)
-                self._paths[(reg["code"], c["id"])] = path
-                quant = c["kind"] != "unquantified"
-                if len(path):
-                    end = path.iloc[-1]
-                    for k in ("forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"):
-                        row[k] = end[k]
-                if not quant:
-                    code = "no_target"
-                elif not len(path):
-                    code = "insufficient_data"
-                else:
-                    se = (end["pi95_high"] - end["forecast"]) / 1.96 or 1e-9
-                    z = (end["forecast"] - c["target"]) / se
-                    p = {">=": stats.norm.cdf(z), "<=": stats.norm.cdf(-z)}.get(c["comparator"], 0.5)
-                    row["p_attain"] = float(p)
-                    code = "on_track" if p >= 0.8 else "at_risk" if p >= 0.5 else "off_track"
-                row["status"] = code
-                row["status_zh"] = status.label(code, "zh")
-                row["status_reason"] = "test"
-                rows.append(row)
-        self.table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-
-    @staticmethod
-    def _fit(s: pd.DataFrame, inc: bool) -> pd.DataFrame:
-        if len(s) < 3:
-            return pd.DataFrame(columns=["year", "forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"])
-        x = s["year"].to_numpy(float)
-        y = s["value"].to_numpy(float)
-        b, a = np.polyfit(x, y, 1)
-        resid = y - (a + b * x)
-        sd = np.sqrt((resid ** 2).sum() / (len(x) - 2)) + 0.05
-        years = np.arange(2024 if inc else x.min(), 2026)
-        fc = a + b * years
-        if inc:  # cumulative: done so far + forecast additions
-            done = s.loc[s["year"] >= 2021, "value"].sum()
-            fc = np.array([done, done + (a + b * 2025)])
-        out = pd.DataFrame({"year": years.astype(int), "forecast": fc})
-        for lvl, q in (("80", 1.2816), ("95", 1.96)):
-            out[f"pi{lvl}_low"] = fc - q * sd
-            out[f"pi{lvl}_high"] = fc + q * sd
-        return out
-
-    def series(self, region, indicator):
-        return self._series[(region, indicator)].copy()
-
-    def path(self, region, indicator, years=None):
-        return self._paths[(region, indicator)].copy()
+def assessed(data: Dataset):
+    """The real Assessment of the small test dataset: the charts draw what the library computes."""
+    return assess(data)
 
 
 @pytest.fixture(scope="module")
 def fa():
-    return FakeAssessment(fake_dataset())
+    return assessed(fake_dataset())
 
 
 def by_gid(ax, gid):
@@ -374,7 +299,7 @@ def test_heatmap_rows_city_first_and_cells_are_p_attain(fa):
     assert [t.get_text() for t in ax.get_yticklabels()] == ["温州市", "鹿城区", "龙湾区"]
     cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text()
              for t in ax.texts if t.get_gid() == "cell_value"}
-    ids = plots._indicator_order(fa)
+    ids = heatmap_mod._indicator_order(fa)
     regions = [CITY, C1, C2]
     tab = fa.table.set_index(["region", "indicator"])
     expected = {}
@@ -395,7 +320,7 @@ def test_heatmap_status_colours(fa):
     ax = fig.axes[0]
     (img,) = [a for a in ax.get_images() if a.get_gid() == "heatmap"]
     arr = img.get_array()
-    ids = plots._indicator_order(fa)
+    ids = heatmap_mod._indicator_order(fa)
     tab = fa.table.set_index(["region", "indicator"])
     for i, r in enumerate([CITY, C1, C2]):
         for j, k in enumerate(ids):
@@ -527,7 +452,7 @@ def test_no_missing_glyphs_in_any_chart(fa):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
         for fig in figs:
-            plots._png_bytes(fig, 40)
+            export._png_bytes(fig, 40)
             plots.close(fig)
 
 
@@ -540,7 +465,7 @@ def test_on_the_real_assessment():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = qanalysis.load()
-    a = assess(data, regions=[data.plan.city_code]) if "regions" in assess.__code__.co_varnames else assess(data)
+    a = assess(data, regions=[data.plan.city_code])
     city = data.plan.city_code
     tab = a.table.loc[a.table.region == city]
     inc = tab.loc[(tab.kind == "increment") & tab.target.notna()].iloc[0]
@@ -565,12 +490,18 @@ def test_on_the_real_assessment():
         plots.close(fig)
     fig = plots.heatmap(a, "status")
     assert fig.axes[0].get_yticklabels()[0].get_text() == data.region_name(city)
+    # every cell is painted in its status's colour from status.py
+    cells = np.asarray(fig.axes[0].images[0].get_array())
+    tab = a.table.set_index(["region", "indicator"])["status"]
+    for i, region in enumerate(heatmap_mod._region_order(a)):
+        for j, ind in enumerate(heatmap_mod._indicator_order(a)):
+            np.testing.assert_allclose(cells[i, j, :3], to_rgba(status.colour(tab[(region, ind)]))[:3],
+                                       atol=1e-6, err_msg=f"{region} {ind}")
     plots.close(fig)
-    assert to_rgba(status.colour("met"))  # statuses come from status.py
 
 
 def test_new_increment_without_baseline_still_starts_at_zero_in_base_year():
-    fa = FakeAssessment(fake_dataset())
+    fa = assessed(fake_dataset())
     m = (fa.table.region == CITY) & (fa.table.indicator == "std_new")
     fa.table.loc[m, "baseline_year"] = np.nan
     fa.table.loc[m, "baseline"] = np.nan

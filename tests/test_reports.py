@@ -153,7 +153,8 @@ def test_bad_region_rejected_before_any_path(data_dir, tmp_path, bad):
 
 
 def test_dask_cluster_same_results(data_dir, tmp_path, behaviour):
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a declared dependency: a missing one must fail, not skip
+
     behaviour({"330302": "fail"})
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -176,7 +177,8 @@ def test_county_report_parameters_match_the_runner():
 
 
 def test_headline_counts_and_data_note():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     from qanalysis.analysis.status import STATUS_ORDER
 
     table = pd.DataFrame({
@@ -200,3 +202,26 @@ def test_assessment_view_shows_increments_as_their_running_sum():
     view = notebook.assessment_view(t, "330300", "zh").data
     shown = view.loc[view["指标"] == row["name_zh"], "最新值(新增类为期内累计)"].iloc[0]
     assert shown == row["cumulative"] and shown != row["latest"]
+
+
+@pytest.mark.parametrize("notebook,status,kind", [
+    ("failing.ipynb", "failed", "cell_error"),      # a cell raises
+    ("hanging.ipynb", "timeout", "cell_timeout"),   # a cell never returns
+    ("slow_start.ipynb", "ok", None),               # slow, but inside its limit
+])
+def test_a_failing_a_hanging_and_a_slow_notebook(data_dir, tmp_path, notebook, status, kind):
+    out = tmp_path / "out"
+    s = _run(data_dir, out, notebook=notebook, regions=["01"], jobs=1, timeout=6)
+    r = s.results["01"]
+    assert (r["status"], r.get("error_kind")) == (status, kind)
+    if status == "ok":
+        assert json.loads((out / "01" / "params.json").read_text())["region"] == "01"
+        assert "REPORT-BODY 01" in (out / "01" / "01.html").read_text(encoding="utf-8")
+    else:
+        assert not (out / "01").exists()  # nothing half-made in place
+        assert (out / r["details"] / "error.txt").is_file()
+    if kind == "cell_error":
+        assert "boom in 01" in r["error"]
+    if kind == "cell_timeout":
+        assert (out / "_failed" / "01" / "01.partial.ipynb").is_file()
+        assert "exceeded its limit of 6 s" in r["error"] and "import time" in r["error"]  # names the cell

@@ -91,7 +91,7 @@ def _dataset_with(rev):
     import sys
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).parent))
-    import conftest_analytics as ca
+    import analytics_data as ca
     d = ca.dataset()
     d.review = rev
     return d

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import atomic, vocab
 from . import forecast as fc
 from . import trend
 from ..dataset import Dataset
@@ -33,28 +34,6 @@ TABLE_COLUMNS = [
 EXTRA_COLUMNS = ["ratio_base_year", "ratio_base", "pace_required", "limit_coefficient",
                  "progress_category_zh", "target_year_observed", "status_reason_en"]
 
-HEADERS_ZH = {
-    "region": "地区代码", "region_name": "地区", "indicator": "指标代码", "name_zh": "指标名称",
-    "name_en": "指标英文名", "category": "类别", "unit": "单位", "kind": "指标类型",
-    "comparator": "比较方式", "direction": "方向", "lower_bound": "下限", "upper_bound": "上限",
-    "baseline_year": "基期年份", "baseline": "基期值", "target_year": "目标年份", "target": "目标值",
-    "target_basis": "目标来源", "n_points": "数据点数", "first_year": "首个数据年份",
-    "latest_year": "最新年份", "latest": "最新值", "data_status": "数据性质",
-    "has_illustrative": "含示例数据", "change_since_baseline": "较基期变化",
-    "avg_annual_change": "年均变化", "cagr": "年均增长率", "cagr_required": "所需年均增长率",
-    "progress_ratio": "进度比", "progress_category": "进度类别", "time_elapsed_share": "时间进度",
-    "distance_covered_share": "目标完成进度", "cumulative": "累计新增", "model": "预测模型",
-    "forecast": "目标年预测值", "pi80_low": "80%预测区间下限", "pi80_high": "80%预测区间上限",
-    "pi95_low": "95%预测区间下限", "pi95_high": "95%预测区间上限", "p_attain": "达标概率",
-    "status": "状态代码", "status_zh": "状态", "status_reason": "判断依据",
-    "ratio_base_year": "进度比起始年", "ratio_base": "进度比起始值", "pace_required": "所需年均变化",
-    "limit_coefficient": "临界修正系数", "progress_category_zh": "进度类别(中文)",
-    "target_year_observed": "目标年已有实测", "status_reason_en": "判断依据(英文)",
-}
-KIND_ZH = {"level": "水平值", "stock": "累计存量", "increment": "期内新增", "unquantified": "无量化目标"}
-DATA_STATUS_ZH = {"published": "公开发布", "provisional": "初步数据", "illustrative": "示例数据",
-                  "mixed": "混合", "": "无数据"}
-MODEL_ZH = {"linear": "线性趋势", "loglinear": "对数线性(固定增长率)"}
 
 
 # --------------------------------------------------------------------------- status rule
@@ -385,7 +364,7 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
                 z += "；对数线性模型要求数值为正"
                 e += "; the log-linear model needs positive values"
         elif np.isfinite(r["p_attain"]):
-            m = MODEL_ZH.get(r["model"], r["model"])
+            m = vocab.MODEL["zh"].get(r["model"], r["model"])
             extra = f"(已完成 {_fmt(now)}，另有 {int(ml)} 年待预测)" if inc else ""
             z = f"按{m}外推，{ty}年预测 {_fmt(r['forecast'])}{extra}，目标 {c}{tgt}，达标概率 {r['p_attain']:.0%}"
             e = (f"{r['model']} trend gives {_fmt(r['forecast'])} in {ty} vs target {c}{tgt}; "
@@ -482,16 +461,14 @@ class Assessment:
 
     def to_excel(self, path, lang: str = "zh") -> Path:
         """The table as .xlsx (Chinese headers when lang="zh"), autofilter, frozen header; atomic."""
-        from .. import atomic
-
         path = Path(path)
         table = self.table.copy()
         notes = _notes(self, lang)
         if lang == "zh":
-            table["kind"] = table["kind"].map(KIND_ZH).fillna(table["kind"])
-            table["data_status"] = table["data_status"].map(DATA_STATUS_ZH).fillna(table["data_status"])
-            table["model"] = table["model"].map(MODEL_ZH).fillna(table["model"])
-            table = table.rename(columns=HEADERS_ZH)
+            table["kind"] = table["kind"].map(vocab.KIND["zh"]).fillna(table["kind"])
+            table["data_status"] = table["data_status"].map(vocab.DATA_STATUS["zh"]).fillna(table["data_status"])
+            table["model"] = table["model"].map(vocab.MODEL["zh"]).fillna(table["model"])
+            table = table.rename(columns=vocab.ASSESSMENT_HEADERS_ZH)
             sheet, note_sheet = "评估结果", "说明"
         else:
             sheet, note_sheet = "assessment", "notes"
@@ -533,7 +510,7 @@ def _notes(a: Assessment, lang: str) -> list[str]:
     t = a.table
     n_ill = int(t["has_illustrative"].sum())
     if lang == "zh":
-        lines = [f"模型：{MODEL_ZH.get(a.model, a.model)}；达标概率按 t 分布预测区间计算；方法见 docs/methods.md。"]
+        lines = [f"模型：{vocab.MODEL['zh'].get(a.model, a.model)}；达标概率按 t 分布预测区间计算；方法见 docs/methods.md。"]
         if n_ill:
             lines.insert(0, f"注意：{n_ill} 个序列含示例数据(illustrative，非公开发布数据)，仅用于演示方法，不代表实际情况。")
     else:
@@ -552,8 +529,6 @@ def assess(data: Dataset, model: str = "linear", regions=None) -> Assessment:
 
 def write_assessment(assessment: Assessment, processed_dir) -> Path:
     """Write ``assessment.csv`` (UTF-8) into ``processed_dir`` atomically."""
-    from .. import atomic
-
     target = Path(processed_dir) / "assessment.csv"
     atomic.write_csv(assessment.table, target)
     return target

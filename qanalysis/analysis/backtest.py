@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import forecast as fc
+from ..data.published import published_paths
+from ..data.published import read_published as read_one
 from ..errors import QAnalysisError
 
 FORECAST_COLUMNS = ["model", "region", "indicator", "origin", "year", "horizon", "n_train", "actual",
@@ -117,9 +119,6 @@ def read_published(path: Path | None = None) -> pd.DataFrame:
 
     Default: the files the plan names in plan.toml (``published = [...]``).
     """
-    from ..data.published import published_paths
-    from ..data.published import read_published as read_one
-
     paths = [Path(path)] if path else published_paths()
     if not paths:
         raise QAnalysisError("the plan names no published-value file (plan.toml: published = [...])")

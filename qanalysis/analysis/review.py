@@ -22,11 +22,6 @@ from .forecast import meets, tolerance
 COLUMNS = ["indicator", "category", "name_zh", "unit", "target_text", "achieved_text", "target",
            "achieved", "comparator", "kind", "met", "named_missed_in_plan", "agrees_with_plan", "note",
            "source"]
-HEADERS_ZH = {"indicator": "指标代码", "category": "类别", "name_zh": "指标名称", "unit": "单位",
-              "target_text": "目标值(原文)", "achieved_text": "完成情况(原文)", "target": "目标值",
-              "achieved": "完成值", "comparator": "比较方式", "kind": "指标类型", "met": "是否完成",
-              "named_missed_in_plan": "规划列为未完成", "agrees_with_plan": "与规划结论一致",
-              "note": "附注", "source": "出处"}
 
 _DECIMALS = re.compile(r"\d+(?:\.(\d+))?")
 

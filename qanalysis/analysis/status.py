@@ -1,4 +1,4 @@
-"""Assessment statuses: codes, bilingual labels and colours, in one place.
+"""Assessment statuses: codes, colours and sort order (labels: :mod:`qanalysis.vocab`).
 
 Colours are from the Okabe–Ito palette (safe for the common colour-vision
 deficiencies) and are the same in every chart, table and report.
@@ -6,6 +6,8 @@ deficiencies) and are the same in every chart, table and report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..vocab import STATUS_LABELS
 
 
 @dataclass(frozen=True)
@@ -20,14 +22,14 @@ class Status:
 STATUSES: dict[str, Status] = {
     s.code: s
     for s in [
-        Status("met", "已实现(目标年实测)", "met (observed)", "#009E73", 6),
-        Status("missed", "未实现(目标年实测)", "missed (observed)", "#D55E00", 0),
-        Status("achieved", "已达标", "achieved", "#009E73", 5),
-        Status("on_track", "进度正常", "on track", "#56B4E9", 4),
-        Status("at_risk", "存在风险", "at risk", "#E69F00", 2),
-        Status("off_track", "进度滞后", "off track", "#D55E00", 1),
-        Status("insufficient_data", "数据不足", "insufficient data", "#999999", 3),
-        Status("no_target", "无量化目标", "no numeric target", "#CCCCCC", 7),
+        Status("met", *STATUS_LABELS["met"], "#009E73", 6),
+        Status("missed", *STATUS_LABELS["missed"], "#D55E00", 0),
+        Status("achieved", *STATUS_LABELS["achieved"], "#009E73", 5),
+        Status("on_track", *STATUS_LABELS["on_track"], "#56B4E9", 4),
+        Status("at_risk", *STATUS_LABELS["at_risk"], "#E69F00", 2),
+        Status("off_track", *STATUS_LABELS["off_track"], "#D55E00", 1),
+        Status("insufficient_data", *STATUS_LABELS["insufficient_data"], "#999999", 3),
+        Status("no_target", *STATUS_LABELS["no_target"], "#CCCCCC", 7),
     ]
 }
 

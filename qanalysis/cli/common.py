@@ -5,7 +5,7 @@ from __future__ import annotations
 def load_data(args):
     """The dataset a command works on: ``--data`` files built in memory, else the
     processed folder given by ``--data-dir``, else the shipped data."""
-    from .. import load
+    from .. import load  # lazy, as every command: `qanalysis --help` stays fast
 
     files = getattr(args, "data", None) or None
     if files:
@@ -16,6 +16,6 @@ def load_data(args):
 
 def load_assessment(args):
     """The assessment of every region, for the chart commands."""
-    from ..analysis.assess import assess
+    from ..analysis.assess import assess  # lazy: see load_data
 
     return assess(load_data(args), model=getattr(args, "model", "linear"))

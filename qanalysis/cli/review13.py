@@ -5,7 +5,8 @@ import sys
 
 import pandas as pd
 
-from ..analysis.review import HEADERS_ZH, review
+from ..analysis.review import review
+from ..vocab import REVIEW_HEADERS_ZH
 from .common import load_data
 
 
@@ -28,7 +29,7 @@ def run(args) -> int:
         out.to_csv(sys.stdout, index=False)
         return 0
     show = table[["indicator", "name_zh", "unit", "target_text", "achieved_text", "met",
-                  "named_missed_in_plan"]].rename(columns=HEADERS_ZH)
+                  "named_missed_in_plan"]].rename(columns=REVIEW_HEADERS_ZH)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(show.to_string(index=False))
     n_met = int(table["met"].sum())

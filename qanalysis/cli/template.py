@@ -1,7 +1,8 @@
 """``qanalysis template OUT.xlsx``: the wide Excel sheet analysts fill."""
 from __future__ import annotations
 
-from ..data.template import HEADERS, write_template
+from .. import vocab
+from ..data.template import write_template
 from ..plan.catalogue import read_plan
 
 
@@ -9,7 +10,7 @@ def configure_parser(parser) -> None:
     parser.add_argument("out", metavar="OUT.xlsx", help="where to write the workbook")
     parser.add_argument("--region", nargs="+", default=None, metavar="CODE",
                         help="only these region codes (default: the city and every county)")
-    parser.add_argument("--lang", choices=sorted(HEADERS), default="zh", help="header language (default zh)")
+    parser.add_argument("--lang", choices=sorted(vocab.TEMPLATE_HEADERS), default="zh", help="header language (default zh)")
     parser.add_argument("--plan", default=None, help="plan folder name or path (default: the configured plan)")
 
 

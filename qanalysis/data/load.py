@@ -43,6 +43,7 @@ def load(plan: str | Path | None = None, data_dir: str | Path | None = None,
     * neither: the processed folder of the plan if it is up to date with the raw
       files, else the same data built in memory (and a warning to run prepare).
     """
+    # lazy: a fresh processed folder is read without importing the whole prepare pipeline
     from ..fingerprint import processed_hash
     from .prepare import build, raw_inputs
 

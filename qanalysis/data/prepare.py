@@ -24,6 +24,11 @@ from ..atomic import atomic_dir
 from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
 from ..errors import raise_if_errors
 from ..fingerprint import processed_hash
+from ..plan.catalogue import read_plan
+from ..plan.regions import apply_observed_baselines
+from .generator import illustrative
+from .published import plan_baselines, published_paths, read_published
+from .validate import check_files
 
 PROCESSED_FILES = ("indicators.csv", "regions.csv", "targets.csv", "observations.csv",
                    "review.csv", "plan.json")
@@ -31,8 +36,6 @@ PROCESSED_FILES = ("indicators.csv", "regions.csv", "targets.csv", "observations
 
 def raw_inputs(plan: str | Path | None = None, data_files: Sequence[str | Path] = ()) -> list[Path]:
     """Every raw file the processed data is derived from (hashed by :func:`qanalysis.fingerprint.processed_hash`)."""
-    from .published import published_paths
-
     pdir = config.plan_dir(plan)
     files = sorted(p for p in pdir.glob("*") if p.is_file())
     return files + published_paths(plan) + [Path(f) for f in data_files]
@@ -51,16 +54,9 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def build(plan: str | Path | None = None, data_files: Sequence[str | Path] = (),
           fill: bool | None = None) -> Dataset:
     """The full dataset in memory; raises InputError listing every problem."""
-    from ..plan.catalogue import read_plan
-    from .generator import illustrative
-    from .published import plan_baselines, published_paths, read_published
-    from ..plan.regions import apply_observed_baselines
-
     data = read_plan(plan)
     frames = []
     if data_files:
-        from .validate import check_files
-
         user, problems = check_files([Path(f) for f in data_files], data)
         raise_if_errors(problems)
         for p in problems:  # warnings only at this point

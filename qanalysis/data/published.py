@@ -14,6 +14,7 @@ import pandas as pd
 from .. import config
 from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
 from ..errors import Problem, QAnalysisError, raise_if_errors
+from ..plan.catalogue import read_plan_info
 
 
 
@@ -21,8 +22,6 @@ def published_paths(plan: str | Path | None = None, info=None) -> list[Path]:
     """The published-value files a plan names in plan.toml (``published = [...]``)."""
     pdir = config.plan_dir(plan)
     if info is None:
-        from ..plan.catalogue import read_plan_info
-
         info = read_plan_info(pdir)
     return [(pdir / p).resolve() for p in info.published]
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..dataset import OBSERVATION_COLUMNS, OBSERVATION_STATUSES, Dataset
 from ..errors import Problem
+from ..vocab import DATA_STATUS
 
 LONG_COLUMNS = tuple(OBSERVATION_COLUMNS)  # region, indicator, year, value, status, source, note
 REQUIRED_COLUMNS = ("region", "indicator", "year", "value")
@@ -73,7 +74,6 @@ STATUS_ALIASES: dict[str, str] = {
     "illustrative": "illustrative", "示例": "illustrative", "模拟": "illustrative",
     "演示": "illustrative", "示意": "illustrative",
 }
-STATUS_ZH = {"published": "已发布", "provisional": "初步", "illustrative": "示例"}
 
 # Sheets that explain, not hold data: skipped without a word.
 NOTE_SHEETS = {"说明", "填写说明", "readme", "notes", "instructions", "说明 notes"}
@@ -301,7 +301,7 @@ def parse_status(raw) -> str | None:
 
 
 def _status_reason(raw) -> str:
-    allowed = ", ".join(f"{s} ({STATUS_ZH[s]})" for s in OBSERVATION_STATUSES)
+    allowed = ", ".join(f"{s} ({DATA_STATUS['zh'][s]})" for s in OBSERVATION_STATUSES)
     return f"status {_text(raw)!r} is not known; use one of {allowed}, or leave it empty for {DEFAULT_STATUS}"
 
 

@@ -11,26 +11,13 @@ import re
 from pathlib import Path
 
 
-from .. import atomic
+from .. import atomic, vocab
 from ..dataset import OBSERVATION_STATUSES, Dataset
 from ..errors import QAnalysisError
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3  # data from row 4
 FIRST_DATA_ROW = HEADER_ROW + 1
 DEFAULT_STATUS = "provisional"
-
-HEADERS = {
-    "zh": {"id": "指标代码", "name": "指标名称", "unit": "单位", "kind": "类型", "baseline": "基期值",
-           "target": "目标值", "status": "数据状态", "source": "来源"},
-    "en": {"id": "id", "name": "name", "unit": "unit", "kind": "kind", "baseline": "baseline",
-           "target": "target", "status": "status", "source": "source"},
-}
-KIND_LABELS = {
-    "zh": {"level": "水平值", "stock": "累计值(存量)", "increment": "当年新增", "unquantified": "无量化目标"},
-    "en": {"level": "level", "stock": "stock (running total)", "increment": "yearly additions",
-           "unquantified": "no numeric target"},
-}
-COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "==": "保持"}
 
 INSTRUCTIONS_ZH = [
     ("填写说明", True),
@@ -83,7 +70,7 @@ def _target_text(t, row, lang) -> str:
         text = str(row.get("target_text") or "")
         return text or ("无量化目标" if lang == "zh" else "no numeric target")
     comp = str((t.get("comparator") if t is not None else "") or row["comparator"])
-    sign = COMPARATOR_SIGNS.get(comp, "")
+    sign = vocab.COMPARATOR_SIGNS.get(comp, "")
     if lang == "en" and comp == "==":
         sign = "keep "
     return f"{sign}{_fmt(value, int(row['decimals']))}"
@@ -96,7 +83,7 @@ def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> 
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    if lang not in HEADERS:
+    if lang not in vocab.TEMPLATE_HEADERS:
         raise QAnalysisError(f"language {lang!r} is not available; use zh or en")
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
@@ -112,7 +99,7 @@ def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> 
         reg = reg.set_index("code").loc[wanted].reset_index()
     plan = plan_data.plan
     years = list(range(plan.data_first_year, plan.target_year + 1))
-    h = HEADERS[lang]
+    h = vocab.TEMPLATE_HEADERS[lang]
     header = [h["id"], h["name"], h["unit"], h["kind"], h["baseline"], h["target"], *years, h["status"], h["source"]]
     n_fixed = 6
     status_col = n_fixed + len(years) + 1  # 1-based
@@ -162,7 +149,7 @@ def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> 
             if baseline is None:
                 baseline = _number(row["baseline"])
             values = [row["id"], row["name_zh"] if lang == "zh" else (row["name_en"] or row["name_zh"]),
-                      row["unit"], KIND_LABELS[lang].get(str(row["kind"]), str(row["kind"])),
+                      row["unit"], vocab.KIND_YEARLY[lang].get(str(row["kind"]), str(row["kind"])),
                       baseline if baseline is not None else "-", _target_text(t, row, lang)]
             for j, v in enumerate(values, start=1):
                 c = ws.cell(rr, j, v)

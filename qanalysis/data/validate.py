@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..dataset import OBSERVATION_STATUSES, Dataset
 from ..errors import Problem
+from . import readers
 
 # A value this many times above (or below) the plan's magnitude for the region
 # is a unit slip (万件 entered as 件 is 10 000×), not a change over a few years.
@@ -261,20 +262,18 @@ def _looks_cumulative(obs, origin, plan_data, label) -> list[Problem]:
 
 def check_files(paths, plan_data: Dataset) -> tuple[pd.DataFrame, list[Problem]]:
     """Read and validate every file; all problems, duplicates across files included."""
-    from .readers import empty_observations, read_observations
-
     frames, problems = [], []
     for path in paths:
         try:
-            df, probs = read_observations(path, plan_data)
+            df, probs = readers.read_observations(path, plan_data)
         except Exception as e:  # a reader bug must not hide the other files' problems
-            df, probs = empty_observations(), [Problem(
+            df, probs = readers.empty_observations(), [Problem(
                 file=str(path), reason=f"the file could not be read ({type(e).__name__}: {e})",
                 code="unreadable")]
         problems += probs
         if len(df):
             frames.append(df)
-    obs = pd.concat(frames, ignore_index=True) if frames else empty_observations()
+    obs = pd.concat(frames, ignore_index=True) if frames else readers.empty_observations()
     problems += validate_observations(obs, plan_data)
     return obs, sort_problems(problems, paths)
 

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from ..dataset import (CATALOGUE_COLUMNS, COMPARATORS, KINDS, REVIEW_COLUMNS, Dataset,
-                      PlanInfo, typed)
+from ..dataset import (CATALOGUE_COLUMNS, COMPARATORS, KINDS, OBSERVATION_COLUMNS, REVIEW_COLUMNS,
+                      Dataset, PlanInfo, typed)
 from ..errors import Problem, QAnalysisError, raise_if_errors
+from . import regions as regions_mod
+from .rawcsv import read_raw_csv
 from .targetparse import parse_cell
 
 INDICATOR_RAW_COLUMNS = [
@@ -33,26 +35,6 @@ REVIEW_RAW_COLUMNS = [
 ]
 PLAN_KEYS = {"id": str, "name_zh": str, "name_en": str, "city_code": str, "base_year": int,
              "first_year": int, "target_year": int, "data_first_year": int}
-
-
-def read_raw_csv(path: Path, required: list[str], problems: list[Problem]) -> pd.DataFrame | None:
-    """A raw plan CSV as text cells; header problems go to ``problems``."""
-    if not path.exists():
-        problems.append(Problem(str(path), "file not found", code="missing_file"))
-        return None
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        problems.append(Problem(str(path), f"cannot be read as UTF-8 CSV: {exc}", code="unreadable"))
-        return None
-    df.columns = [c.strip() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
-    for c in missing:
-        problems.append(Problem(str(path), f"required column {c!r} is missing", row=1,
-                                column=c, code="missing_column"))
-    if missing:
-        return None
-    return df.apply(lambda s: s.str.strip())
 
 
 def read_plan_info(plan_dir: Path) -> PlanInfo:
@@ -244,8 +226,6 @@ def catalogue_records(catalogue: pd.DataFrame) -> list[dict]:
 
 def read_plan(plan: str | Path | None = None) -> Dataset:
     """The plan's catalogue, regions, targets and review; no observations yet."""
-    from . import regions as regions_mod
-
     pdir = config.plan_dir(plan)
     if not pdir.is_dir():
         known = sorted(p.name for p in config.PLANS_DIR.glob("*") if p.is_dir())
@@ -271,8 +251,6 @@ def read_plan(plan: str | Path | None = None) -> Dataset:
     overrides, found = regions_mod.read_overrides(pdir / "county_targets.csv", catalogue, regions)
     raise_if_errors(found)
     targets = regions_mod.build_targets(catalogue, regions, overrides, info)
-    from ..dataset import OBSERVATION_COLUMNS
-
     empty = typed(pd.DataFrame(columns=list(OBSERVATION_COLUMNS)), OBSERVATION_COLUMNS)
     return Dataset(plan=info, catalogue=catalogue, regions=regions, targets=targets,
                    observations=empty, review=review)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..dataset import REGION_COLUMNS, TARGET_COLUMNS, PlanInfo, typed
 from ..errors import Problem
+from .rawcsv import read_raw_csv
 from .targetparse import parse_cell
 
 REGION_RAW_COLUMNS = ["code", "name_zh", "name_en", "level", "parent", "weight"]
@@ -28,8 +29,6 @@ _CODE = re.compile(r"^\d{6}$")
 
 
 def read_regions(path: Path, info: PlanInfo) -> tuple[pd.DataFrame, list[Problem]]:
-    from .catalogue import read_raw_csv
-
     problems: list[Problem] = []
     raw = read_raw_csv(path, REGION_RAW_COLUMNS, problems)
     if raw is None:
@@ -65,8 +64,6 @@ def read_regions(path: Path, info: PlanInfo) -> tuple[pd.DataFrame, list[Problem
 
 def read_overrides(path: Path, catalogue: pd.DataFrame, regions: pd.DataFrame
                    ) -> tuple[pd.DataFrame, list[Problem]]:
-    from .catalogue import read_raw_csv
-
     problems: list[Problem] = []
     if not path.exists():
         return pd.DataFrame(columns=OVERRIDE_RAW_COLUMNS), problems

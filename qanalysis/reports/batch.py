@@ -151,7 +151,7 @@ def _version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         if dist == "qanalysis":
-            from .. import __version__
+            from .. import __version__  # the source tree, not installed: its own version
             return __version__
         return "unknown"
 

@@ -1,6 +1,6 @@
 """Synthetic datasets for the analytics tests, built with ``typed()`` to the column contracts.
 
-Imported explicitly by tests/test_assess.py and friends (not a pytest conftest).
+A helper module imported by tests/test_assess.py and friends.
 Every value here is made up for testing.
 """
 from __future__ import annotations

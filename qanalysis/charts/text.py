@@ -1,0 +1,135 @@
+"""Chart text: numbers, units, names and targets as a reader writes them (zh/en)."""
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+
+import numpy as np
+import pandas as pd
+
+from ..errors import QAnalysisError
+from ..vocab import CHART_WORDS, COMPARATOR_SIGNS, UNITS_EN
+
+
+def _tx(lang: str) -> dict:
+    if lang not in CHART_WORDS:
+        raise QAnalysisError(f"lang must be 'zh' or 'en', not {lang!r}")
+    return CHART_WORDS[lang]
+
+
+def _num(v: float) -> str:
+    """A number as a reader writes it: no trailing zeros, at most 2 decimals."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
+        return "—"
+    v = float(v)
+    s = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _unit(unit: str, lang: str) -> str:
+    unit = "" if unit is None or pd.isna(unit) else str(unit)
+    return UNITS_EN.get(unit, unit) if lang == "en" else unit
+
+
+def _with_unit(v: float, unit: str, lang: str) -> str:
+    u = _unit(unit, lang)
+    if u in ("", "%") or lang == "zh":
+        return f"{_num(v)}{u}"
+    return f"{_num(v)} {u}"
+
+
+def _pct(p: float) -> str:
+    return "—" if p is None or pd.isna(p) else f"{100 * float(p):.0f}%"
+
+
+def _target_text(row: pd.Series, lang: str) -> str:
+    t = _tx(lang)
+    comp = str(row.get("comparator", "") or "")
+    value = _with_unit(row["target"], row["unit"], lang)
+    if comp == "==":
+        return f"{t['keep']} {value}" if lang == "en" else f"{t['keep']}{value}"
+    return f"{COMPARATOR_SIGNS.get(comp, '')}{value}"
+
+
+def _name(row: pd.Series, lang: str) -> str:
+    col = "name_zh" if lang == "zh" else "name_en"
+    v = row.get(col, "")
+    return str(v) if v is not None and not pd.isna(v) and str(v) else str(row.get("name_zh", ""))
+
+
+def short_name(name: str, width: int = 10) -> str:
+    """Abbreviate an indicator name for crowded axes: drop quotes and (…) notes, cut."""
+    s = re.sub(r"[“”\"'‘’「」]", "", str(name))
+    s = re.sub(r"[（(][^）)]*[）)]", "", s).strip()
+    s = re.sub(r"\s+", " ", s)
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def _wrap(text: str, width: int) -> str:
+    """Wrap CJK text by characters and Latin text by words."""
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+    return "\n".join(textwrap.wrap(text, int(width * 1.8)) or [text])
+
+
+def _region_name(assessment, region: str, lang: str) -> str:
+    data = getattr(assessment, "data", None)
+    if data is not None and getattr(data, "regions", None) is not None and len(data.regions):
+        try:
+            return str(data.region_name(region, lang))
+        except (KeyError, AttributeError):
+            pass
+    t = assessment.table
+    names = t.loc[t["region"] == region, "region_name"]
+    return str(names.iloc[0]) if len(names) else str(region)
+
+
+def _category_label(assessment, category: str, lang: str) -> str:
+    if lang == "zh":
+        return category
+    cat = assessment.data.catalogue
+    if "category_en" in cat:
+        m = cat.loc[cat["category"] == category, "category_en"]
+        if len(m) and str(m.iloc[0]):
+            return str(m.iloc[0])
+    return category
+
+
+def _category_slug(assessment, category: str) -> str:
+    slug = _category_label(assessment, category, "en")
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", slug).strip("_").lower()
+    if not slug:
+        cats = list(dict.fromkeys(assessment.table["category"]))
+        slug = f"category{cats.index(category) + 1}"
+    return slug
+
+
+def _row(assessment, region: str, indicator: str) -> pd.Series:
+    t = assessment.table
+    m = (t["region"] == region) & (t["indicator"] == indicator)
+    if not m.any():
+        raise QAnalysisError(f"no assessment row for region {region!r}, indicator {indicator!r}")
+    return t.loc[m].iloc[0]
+
+
+def _isnum(v) -> bool:
+    return v is not None and not pd.isna(v) and np.isfinite(float(v))
+
+
+def _quantified(row: pd.Series) -> bool:
+    return str(row["kind"]) != "unquantified" and _isnum(row["target"])
+
+
+def _decimals(assessment, indicator: str) -> int:
+    cat = assessment.data.catalogue
+    if "decimals" in cat:
+        m = cat.loc[cat["id"] == indicator, "decimals"]
+        if len(m) and not pd.isna(m.iloc[0]):
+            return int(m.iloc[0])
+    return 0
+
+
+def _plan_name(assessment, lang: str) -> str:
+    plan = assessment.data.plan
+    return str(plan.name_zh if lang == "zh" else plan.name_en)

@@ -1,0 +1,205 @@
+"""Every label a reader sees, in Chinese and English, in one place.
+
+Tables, charts, the Excel workbooks and the reports take their words from here:
+a code (``published``, ``linear``, ``increment`` …) has one label per language.
+Identifiers stay English; what a reader reads is Chinese (or English with
+``lang="en"``). Plain dicts, no imports: any process may use it.
+"""
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+# ---------------------------------------------------------------- assessment statuses
+# code -> (zh, en); colours and the rule live in qanalysis.analysis.status
+STATUS_LABELS = {
+    "met": ("已实现(目标年实测)", "met (observed)"),
+    "missed": ("未实现(目标年实测)", "missed (observed)"),
+    "achieved": ("已达标", "achieved"),
+    "on_track": ("进度正常", "on track"),
+    "at_risk": ("存在风险", "at risk"),
+    "off_track": ("进度滞后", "off track"),
+    "insufficient_data": ("数据不足", "insufficient data"),
+    "no_target": ("无量化目标", "no numeric target"),
+}
+
+# ---------------------------------------------------------------- data status of a value / a series
+DATA_STATUS = {
+    "zh": {"published": "公开发布", "provisional": "初步数据", "illustrative": "示例数据",
+           "mixed": "混合", "": "无数据"},
+    "en": {"published": "published", "provisional": "provisional", "illustrative": "illustrative",
+           "mixed": "mixed", "": "no data"},
+}
+
+# ---------------------------------------------------------------- forecast models
+MODEL = {
+    "zh": {"linear": "线性趋势", "loglinear": "对数线性趋势", "log-linear": "对数线性趋势"},
+    "en": {"linear": "linear trend", "loglinear": "log-linear trend", "log-linear": "log-linear trend"},
+}
+
+# ---------------------------------------------------------------- kinds and comparators
+KIND = {
+    "zh": {"level": "水平值", "stock": "累计存量", "increment": "期内新增", "unquantified": "无量化目标"},
+    "en": {"level": "level", "stock": "stock (running total)", "increment": "additions in the period",
+           "unquantified": "no numeric target"},
+}
+# The template's rows hold one year's value, so there the kinds say what to write in a cell:
+# a stock's running total, an increment's additions of that year (never the running sum).
+KIND_YEARLY = {
+    "zh": {"level": "水平值", "stock": "累计值(存量)", "increment": "当年新增", "unquantified": "无量化目标"},
+    "en": {"level": "level", "stock": "stock (running total)", "increment": "yearly additions",
+           "unquantified": "no numeric target"},
+}
+COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "==": "保持"}
+COMPARATOR_SIGNS_EN = {">=": "≥", "<=": "≤", "==": "keep at"}
+
+# ---------------------------------------------------------------- table column headers
+ASSESSMENT_HEADERS_ZH = {
+    "region": "地区代码", "region_name": "地区", "indicator": "指标代码", "name_zh": "指标名称",
+    "name_en": "指标英文名", "category": "类别", "unit": "单位", "kind": "指标类型",
+    "comparator": "比较方式", "direction": "方向", "lower_bound": "下限", "upper_bound": "上限",
+    "baseline_year": "基期年份", "baseline": "基期值", "target_year": "目标年份", "target": "目标值",
+    "target_basis": "目标来源", "n_points": "数据点数", "first_year": "首个数据年份",
+    "latest_year": "最新年份", "latest": "最新值", "data_status": "数据性质",
+    "has_illustrative": "含示例数据", "change_since_baseline": "较基期变化",
+    "avg_annual_change": "年均变化", "cagr": "年均增长率", "cagr_required": "所需年均增长率",
+    "progress_ratio": "进度比", "progress_category": "进度类别", "time_elapsed_share": "时间进度",
+    "distance_covered_share": "目标完成进度", "cumulative": "累计新增", "model": "预测模型",
+    "forecast": "目标年预测值", "pi80_low": "80%预测区间下限", "pi80_high": "80%预测区间上限",
+    "pi95_low": "95%预测区间下限", "pi95_high": "95%预测区间上限", "p_attain": "达标概率",
+    "status": "状态代码", "status_zh": "状态", "status_reason": "判断依据",
+    "ratio_base_year": "进度比起始年", "ratio_base": "进度比起始值", "pace_required": "所需年均变化",
+    "limit_coefficient": "临界修正系数", "progress_category_zh": "进度类别(中文)",
+    "target_year_observed": "目标年已有实测", "status_reason_en": "判断依据(英文)",
+}
+
+TEMPLATE_HEADERS = {
+    "zh": {"id": "指标代码", "name": "指标名称", "unit": "单位", "kind": "类型", "baseline": "基期值",
+           "target": "目标值", "status": "数据状态", "source": "来源"},
+    "en": {"id": "id", "name": "name", "unit": "unit", "kind": "kind", "baseline": "baseline",
+           "target": "target", "status": "status", "source": "source"},
+}
+
+REVIEW_HEADERS_ZH = {"indicator": "指标代码", "category": "类别", "name_zh": "指标名称", "unit": "单位",
+              "target_text": "目标值(原文)", "achieved_text": "完成情况(原文)", "target": "目标值",
+              "achieved": "完成值", "comparator": "比较方式", "kind": "指标类型", "met": "是否完成",
+              "named_missed_in_plan": "规划列为未完成", "agrees_with_plan": "与规划结论一致",
+              "note": "附注", "source": "出处"}
+
+# The assessment as a report shows it (qanalysis.reports.notebook.assessment_view)
+REPORT_VIEW_HEADERS = {
+    "zh": {"name_zh": "指标", "unit": "单位", "baseline": "基期值", "target": "目标值",
+           "latest_year": "最新年份", "latest": "最新值(新增类为期内累计)", "forecast": "目标年预测",
+           "pi80_low": "80%区间下限", "pi80_high": "80%区间上限", "p_attain": "达标概率",
+           "status_label": "评估结果", "data_status": "数据性质"},
+    "en": {"name_en": "indicator", "status_label": "status",
+           "latest": "latest (increments: sum since plan start)",
+           "p_attain": "P(attain)", "forecast": "forecast (target year)"},
+}
+
+# ---------------------------------------------------------------- chart words
+CHART_WORDS: dict[str, dict] = {
+    "zh": {
+        "published": "公开发布数据",
+        "provisional": "初步数据",
+        "illustrative": "示例数据（非公开发布）",
+        "baseline": "基期值",
+        "start": "起点（累计从0开始）",
+        "target": "目标",
+        "required": "达标所需路径（基期→目标）",
+        "forecast": "{model}预测",
+        "pi80": "80%预测区间",
+        "pi95": "95%预测区间",
+        "p_attain": "达标概率",
+        "no_target": "无量化目标：仅显示趋势",
+        "no_fit": "数据不足：未作预测",
+        "no_interval": "数据点少于3个：不给预测区间",
+        "cumulative": "累计新增（{first}年起）",
+        "data_up_to": "数据截至{year}年",
+        "no_data": "暂无数据",
+        "no_target_here": "本地区无分解目标",
+        "stamp": "示例数据 / illustrative data",
+        "status": "状态",
+        "year": "年份",
+        "distance": "距目标（{unit}，正值=已超过目标）",
+        "distance_rel": "距目标（占本地区目标的%，正值=已超过目标）",
+        "latest": "最新值（{unit}）",
+        "ranking_title": "{name}：各地距目标",
+        "ranking_no_target": "{name}：各地最新值（无量化目标）",
+        "heatmap_p": "{year}年达标概率（%）",
+        "heatmap_status": "评估状态",
+        "heatmap_title_p": "各地各指标{year}年达标概率",
+        "heatmap_title_status": "各地各指标评估状态",
+        "review_title": "{prev}指标完成情况",
+        "review_axis": "完成值 / 目标值（%）",
+        "review_met": "已完成",
+        "review_missed": "未完成",
+        "review_unknown": "无法判断",
+        "review_named": "† 规划表1注中列为未完成或不再统计",
+        "small_title": "{region}｜{category}指标",
+        "plan_target": "目标：{plan}",
+        "basis": {"plan": "规划原文", "city_default": "沿用全市目标", "pro_rata": "按权重分解（示例）",
+                  "city_only": "全市整体目标，不分解到县", "override": "县级自定目标"},
+        "data_status": {"published": "公开发布数据", "provisional": "含初步数据",
+                        "illustrative": "示例数据（种子生成器生成，非公开发布）",
+                        "mixed": "公开数据与示例数据混合", "": "无数据"},
+        "model": MODEL["zh"],
+        "keep": "保持",
+        "sep": "；",
+        "source": "来源：",
+        "forecast_value": "{year}年预测 {value}",
+    },
+    "en": {
+        "published": "published",
+        "provisional": "provisional",
+        "illustrative": "illustrative (not published)",
+        "baseline": "baseline",
+        "start": "start (cumulative from 0)",
+        "target": "target",
+        "required": "path required (baseline → target)",
+        "forecast": "{model} forecast",
+        "pi80": "80% prediction interval",
+        "pi95": "95% prediction interval",
+        "p_attain": "P(attain)",
+        "no_target": "no numeric target: trend only",
+        "no_fit": "insufficient data: no forecast",
+        "no_interval": "fewer than 3 points: no prediction interval",
+        "cumulative": "cumulative additions since {first}",
+        "data_up_to": "data up to {year}",
+        "no_data": "no data",
+        "no_target_here": "no target of its own",
+        "stamp": "示例数据 / illustrative data",
+        "status": "status",
+        "year": "year",
+        "distance": "distance to target ({unit}; positive = beyond target)",
+        "distance_rel": "distance to target (% of the region's target; positive = beyond target)",
+        "latest": "latest value ({unit})",
+        "ranking_title": "{name}: distance to target by region",
+        "ranking_no_target": "{name}: latest value by region (no numeric target)",
+        "heatmap_p": "probability of meeting the {year} target (%)",
+        "heatmap_status": "assessment status",
+        "heatmap_title_p": "Probability of meeting the {year} targets",
+        "heatmap_title_status": "Assessment status by region and indicator",
+        "review_title": "{prev}: targets and results",
+        "review_axis": "achieved / target (%)",
+        "review_met": "met",
+        "review_missed": "missed",
+        "review_unknown": "cannot tell",
+        "review_named": "† named as missed or no longer counted in the note under Table 1",
+        "small_title": "{region} | {category}",
+        "plan_target": "target: {plan}",
+        "basis": {"plan": "as in the plan", "city_default": "city target applied", "pro_rata":
+                  "pro-rata share (illustrative)", "city_only": "city-wide target, not shared out",
+                  "override": "county's own target"},
+        "data_status": {"published": "published data", "provisional": "includes provisional data",
+                        "illustrative": "illustrative data (seeded generator, not published)",
+                        "mixed": "published and illustrative data mixed", "": "no data"},
+        "model": MODEL["en"],
+        "keep": "keep at",
+        "sep": "; ",
+        "source": "source: ",
+        "forecast_value": "{year} forecast {value}",
+    },
+}
+
+UNITS_EN = {"%": "%", "项": "items", "家": "firms", "个": "", "件": "", "张": "certificates",
+             "万件": "×10k", "微克/立方米": "μg/m³", "条": "", "处": "", "次": ""}
