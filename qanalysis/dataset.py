@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .errors import QAnalysisError
+
 KINDS = ("level", "stock", "increment", "unquantified")
 COMPARATORS = (">=", "<=", "==")
 OBSERVATION_STATUSES = ("published", "provisional", "illustrative")
@@ -129,5 +131,10 @@ class Dataset:
         return self.catalogue.set_index("id").loc[indicator_id]
 
     def region_name(self, code: str, lang: str = "zh") -> str:
-        r = self.regions.set_index("code").loc[code]
-        return r["name_zh"] if lang == "zh" else r["name_en"]
+        """The region's name (the one lookup charts, tables and reports use); an unknown
+        code is an error the reader understands."""
+        hit = self.regions[self.regions["code"] == str(code)]
+        if hit.empty:
+            raise QAnalysisError(f"region {code!r} is not in the regions table "
+                                 f"(known: {', '.join(self.regions['code'])})")
+        return str(hit.iloc[0]["name_zh" if lang == "zh" else "name_en"])

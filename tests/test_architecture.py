@@ -123,7 +123,7 @@ def _explained(lines: list[str], fn: ast.AST, node: ast.AST) -> bool:
 def _doc_modules() -> set[str]:
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     section = text.split("## Modules", 1)[1].split("\n## ", 1)[0]
-    return {m.group(1) for m in re.finditer(r"`((?:[a-z_]+/)*[a-z_]+\.py)`", section)}
+    return {m.group(1) for m in re.finditer(r"`((?:[a-z_0-9]+/)*[a-z_0-9]+\.py)`", section)}
 
 
 def test_every_module_named_in_the_architecture_doc_exists_and_every_module_is_named():

@@ -20,6 +20,7 @@ from . import trend
 from ..dataset import Dataset
 from ..errors import QAnalysisError
 from .status import STATUSES
+from .workbook import write_workbook
 
 TABLE_COLUMNS = [
     "region", "region_name", "indicator", "name_zh", "name_en", "category", "unit", "kind",
@@ -224,7 +225,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     target = _floats(frame["target"])
     kind_unq = frame["kind"].astype(str).to_numpy() == "unquantified"
     # an unquantified indicator has no number in the plan; a number the user supplies
-    # for a region (Dataset.targets) is used, as DESIGN §2 says
+    # for a region (Dataset.targets) is used ("unquantified: trend only, unless the user supplies the number")
     comparator = frame["comparator"].astype(str).to_numpy(dtype=object)
     has_target = np.isfinite(target) & np.isin(comparator, (">=", "<=", "=="))
     tol = fc.tolerance(frame["decimals"].astype("float64").fillna(0).to_numpy())
@@ -461,64 +462,7 @@ class Assessment:
 
     def to_excel(self, path, lang: str = "zh") -> Path:
         """The table as .xlsx (Chinese headers when lang="zh"), autofilter, frozen header; atomic."""
-        path = Path(path)
-        table = self.table.copy()
-        notes = _notes(self, lang)
-        if lang == "zh":
-            table["kind"] = table["kind"].map(vocab.KIND["zh"]).fillna(table["kind"])
-            table["data_status"] = table["data_status"].map(vocab.DATA_STATUS["zh"]).fillna(table["data_status"])
-            table["model"] = table["model"].map(vocab.MODEL["zh"]).fillna(table["model"])
-            table = table.rename(columns=vocab.ASSESSMENT_HEADERS_ZH)
-            sheet, note_sheet = "评估结果", "说明"
-        else:
-            sheet, note_sheet = "assessment", "notes"
-        for c in table.columns:  # openpyxl cannot write pandas' NA
-            if table[c].dtype.name in ("Int64", "boolean", "string"):
-                table[c] = table[c].astype(object).where(table[c].notna(), None)
-
-        def write(tmp: Path) -> None:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                table.to_excel(xw, sheet_name=sheet, index=False)
-                ws = xw.sheets[sheet]
-                ws.auto_filter.ref = ws.dimensions
-                ws.freeze_panes = "A2"
-                _format_sheet(ws, list(table.columns), list(self.table.columns))
-                pd.DataFrame({"": notes}).to_excel(xw, sheet_name=note_sheet, index=False, header=False)
-
-        atomic.write_with(path, write)
-        return path
-
-
-PERCENT_COLUMNS = {"p_attain", "time_elapsed_share", "distance_covered_share", "cagr", "cagr_required"}
-
-
-def _format_sheet(ws, headers: list[str], codes: list[str]) -> None:
-    """Readable widths, shares as percentages (the cells keep their exact values)."""
-    from openpyxl.utils import get_column_letter
-
-    for j, (head, code) in enumerate(zip(headers, codes), start=1):
-        letter = get_column_letter(j)
-        wide = code in ("name_zh", "name_en", "status_reason", "status_reason_en")
-        ws.column_dimensions[letter].width = 40 if wide else max(10, min(24, len(str(head)) * 2 + 2))
-        if code in PERCENT_COLUMNS:
-            fmt = "0.00%" if code.startswith("cagr") else "0%"
-            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                cell.number_format = fmt
-
-
-def _notes(a: Assessment, lang: str) -> list[str]:
-    t = a.table
-    n_ill = int(t["has_illustrative"].sum())
-    if lang == "zh":
-        lines = [f"模型：{vocab.MODEL['zh'].get(a.model, a.model)}；达标概率按 t 分布预测区间计算；方法见 docs/methods.md。"]
-        if n_ill:
-            lines.insert(0, f"注意：{n_ill} 个序列含示例数据(illustrative，非公开发布数据)，仅用于演示方法，不代表实际情况。")
-    else:
-        lines = [f"Model: {a.model}; P(attain) from the t prediction interval; methods in docs/methods.md."]
-        if n_ill:
-            lines.insert(0, f"Note: {n_ill} series contain illustrative (not published) values: "
-                            "they show the method, not the facts.")
-    return lines
+        return write_workbook(self, path, lang)
 
 
 def assess(data: Dataset, model: str = "linear", regions=None) -> Assessment:

@@ -74,15 +74,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _region_name(assessment, region: str, lang: str) -> str:
-    data = getattr(assessment, "data", None)
-    if data is not None and getattr(data, "regions", None) is not None and len(data.regions):
-        try:
-            return str(data.region_name(region, lang))
-        except (KeyError, AttributeError):
-            pass
-    t = assessment.table
-    names = t.loc[t["region"] == region, "region_name"]
-    return str(names.iloc[0]) if len(names) else str(region)
+    return assessment.data.region_name(region, lang)
 
 
 def _category_label(assessment, category: str, lang: str) -> str:

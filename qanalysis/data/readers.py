@@ -10,300 +10,29 @@ Two shapes, detected from the header:
 Regions may be codes or Chinese names, indicators ids or any wording in the
 catalogue. Everything that cannot be read becomes a :class:`Problem` naming
 file, sheet, row/cell and column; the returned rows are the ones that parsed.
-Checks across rows (bounds, duplicates, year range …) are in ``validate.py``.
+Checks across rows (bounds, duplicates, year range …) are in ``validate.py``;
+file formats (suffix → loader) in ``formats.py``; single cells in ``cells.py``.
 """
 from __future__ import annotations
 
-import csv
 import difflib
-import io
-import math
-import re
-import unicodedata
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..dataset import OBSERVATION_COLUMNS, OBSERVATION_STATUSES, Dataset
+from ..dataset import OBSERVATION_COLUMNS, Dataset
 from ..errors import Problem
-from ..vocab import DATA_STATUS
+from .cells import (_LONG_INDEX, _WIDE_INDEX, COLUMN_ZH, NOTE_SHEETS, IndicatorResolver,
+                    RegionResolver, _col_letter, _is_blank, _norm_header, _status_reason, _text, parse_number,
+                    parse_status, parse_year)
+from .formats import FORMATS, FormatProblem, Sheet, unsupported
 
 LONG_COLUMNS = tuple(OBSERVATION_COLUMNS)  # region, indicator, year, value, status, source, note
 REQUIRED_COLUMNS = ("region", "indicator", "year", "value")
 ORIGIN_COLUMNS = {"_file": "string", "_sheet": "string", "_row": "int64", "_cell": "string"}
 READ_COLUMNS = {**OBSERVATION_COLUMNS, **ORIGIN_COLUMNS}
-DEFAULT_STATUS = "provisional"
 HEADER_SCAN_ROWS = 30  # a header further down than this is not looked for
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-CSV_SUFFIXES = (".csv",)
-
-# Header names accepted for the long table, in order of preference (a file with
-# both 指标代码 and 指标名称 uses the code).
-LONG_ALIASES: dict[str, tuple[str, ...]] = {
-    "region": ("region", "region_code", "地区代码", "地区", "地区名称", "区域", "县市区", "行政区划代码"),
-    "indicator": ("indicator", "indicator_id", "指标代码", "指标", "指标名称"),
-    "year": ("year", "年份", "年度", "年"),
-    "value": ("value", "数值", "值", "指标值"),
-    "status": ("status", "数据状态", "状态"),
-    "source": ("source", "来源", "数据来源"),
-    "note": ("note", "notes", "备注"),
-}
-COLUMN_ZH = {"region": "地区", "indicator": "指标", "year": "年份", "value": "数值",
-             "status": "数据状态", "source": "来源", "note": "备注"}
-
-# Header names of the wide template (template.py writes the first of each).
-WIDE_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("指标代码", "id", "indicator_id", "indicator", "代码"),
-    "name": ("指标名称", "name", "name_zh", "指标"),
-    "unit": ("单位", "unit"),
-    "kind": ("类型", "kind", "指标类型"),
-    "baseline": ("基期值", "baseline"),
-    "target": ("目标值", "target"),
-    "status": ("数据状态", "status", "状态"),
-    "source": ("来源", "source", "数据来源"),
-    "note": ("备注", "note", "notes"),
-}
-
-STATUS_ALIASES: dict[str, str] = {
-    "published": "published", "已发布": "published", "公布": "published", "已公布": "published",
-    "正式": "published", "发布": "published",
-    "provisional": "provisional", "初步": "provisional", "快报": "provisional",
-    "预计": "provisional", "暂定": "provisional", "初步数": "provisional",
-    "illustrative": "illustrative", "示例": "illustrative", "模拟": "illustrative",
-    "演示": "illustrative", "示意": "illustrative",
-}
-
-# Sheets that explain, not hold data: skipped without a word.
-NOTE_SHEETS = {"说明", "填写说明", "readme", "notes", "instructions", "说明 notes"}
-
-_QUOTES = "\"'“”‘’「」『』《》〈〉"
-_QUOTE_TABLE = str.maketrans("", "", _QUOTES)
-_SPACE_RE = re.compile(r"\s+")
-_YEAR_RE = re.compile(r"^(\d{4})(?:\.0+)?(?:年|年度)?$")
-_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-# --------------------------------------------------------------------------- text helpers
-def _is_blank(x) -> bool:
-    if x is None:
-        return True
-    if isinstance(x, float) and math.isnan(x):
-        return True
-    return isinstance(x, str) and x.strip().strip("\ufeff\u200b") == ""
-
-
-def _text(x) -> str:
-    """A cell as trimmed text; integral floats without '.0' (Excel gives 2021.0)."""
-    if _is_blank(x):
-        return ""
-    if isinstance(x, float) and x.is_integer():
-        return str(int(x))
-    return str(x).replace("\ufeff", "").replace("\u200b", "").strip()
-
-
-def _norm_header(x) -> str:
-    t = unicodedata.normalize("NFKC", _text(x)).lower()
-    return _SPACE_RE.sub(" ", t).strip()
-
-
-def _norm_name(x) -> str:
-    """For matching Chinese wordings: NFKC, no spaces, no quotes, lower case."""
-    t = unicodedata.normalize("NFKC", _text(x)).lower()
-    return _SPACE_RE.sub("", t).translate(_QUOTE_TABLE)
-
-
-def _alias_index(aliases: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, int]]:
-    out: dict[str, tuple[str, int]] = {}
-    for canon, names in aliases.items():
-        for rank, name in enumerate(names):
-            out.setdefault(_norm_header(name), (canon, rank))
-    return out
-
-
-_LONG_INDEX = _alias_index(LONG_ALIASES)
-_WIDE_INDEX = _alias_index(WIDE_ALIASES)
-
-
-def parse_year(x) -> int | None:
-    """2021, 2021.0, "2021", "2021年", "２０２１" → 2021; anything else → None."""
-    if isinstance(x, bool) or _is_blank(x):
-        return None
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return int(x) if float(x).is_integer() else None
-    m = _YEAR_RE.match(unicodedata.normalize("NFKC", str(x)).strip())
-    return int(m.group(1)) if m else None
-
-
-def parse_number(x) -> tuple[float | None, bool]:
-    """A cell as a number: (value or None, had a % sign).
-
-    Accepts full-width digits (１２３), thousands separators (1,234), a trailing
-    "%" and surrounding spaces; refuses words ("约95", "n/a").
-    """
-    if isinstance(x, bool):
-        return None, False
-    if isinstance(x, (int, float, np.integer, np.floating)):
-        v = float(x)
-        return (None if math.isnan(v) else v), False
-    t = unicodedata.normalize("NFKC", str(x)).strip().replace(" ", "")
-    t = t.replace("−", "-")  # the minus sign some software writes
-    pct = t.endswith("%")
-    if pct:
-        t = t[:-1]
-    if _THOUSANDS_RE.match(t):
-        t = t.replace(",", "")
-    if not _NUMBER_RE.match(t) or not math.isfinite(float(t)):
-        return None, pct
-    return float(t), pct
-
-
-def _col_letter(i: int) -> str:
-    """0-based column index → Excel letters (0 → A)."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-# --------------------------------------------------------------------------- resolvers
-class RegionResolver:
-    """Region code or Chinese/English name → code, with a reason when it fails."""
-
-    SUFFIXES = ("自治县", "区", "县", "市")
-
-    def __init__(self, regions: pd.DataFrame):
-        self.codes = set(regions["code"].astype(str))
-        self.names = dict(zip(regions["code"].astype(str), regions["name_zh"].astype(str)))
-        self.exact: dict[str, set[str]] = {}
-        self.short: dict[str, set[str]] = {}
-        for code, zh, en in zip(regions["code"].astype(str), regions["name_zh"].astype(str),
-                                regions["name_en"].astype(str)):
-            for key in (_norm_name(zh), _norm_name(en)):
-                if key:
-                    self.exact.setdefault(key, set()).add(code)
-            stem = _norm_name(zh)
-            for suf in self.SUFFIXES:
-                if stem.endswith(suf) and len(stem) > len(suf) + 1:
-                    self.short.setdefault(stem[: -len(suf)], set()).add(code)
-                    break
-        self._cache: dict[str, tuple[str | None, str, str]] = {}
-
-    def label(self, code: str) -> str:
-        return f"{code} {self.names.get(code, '')}".strip()
-
-    def resolve(self, raw) -> tuple[str | None, str, str]:
-        """(code or None, problem code, reason)."""
-        text = _text(raw)
-        if text in self._cache:
-            return self._cache[text]
-        out = self._resolve(text)
-        self._cache[text] = out
-        return out
-
-    def _resolve(self, text: str) -> tuple[str | None, str, str]:
-        if not text:
-            return None, "missing_region", "the region is empty; give a region code (地区代码) such as 330302 or a name such as 鹿城区"
-        t = unicodedata.normalize("NFKC", text).strip()
-        if t in self.codes:
-            return t, "", ""
-        key = _norm_name(t)
-        for table in (self.exact, self.short):
-            hit = table.get(key)
-            if hit and len(hit) == 1:
-                return next(iter(hit)), "", ""
-            if hit:
-                return None, "ambiguous_region", self._ambiguous(text, hit)
-        # "330302 鹿城区" as the template names its sheets
-        parts = t.split()
-        if len(parts) > 1 and parts[0] in self.codes:
-            return parts[0], "", ""
-        if re.fullmatch(r"\d+", t):
-            return None, "unknown_region", f"region code {text!r} is not one of the plan's regions ({self._known()})"
-        # a unique prefix of a name ("龙港" is handled above; "瓯海区政府" is not guessed)
-        cands = {c for k, cs in self.exact.items() if key and k.startswith(key) for c in cs}
-        if len(cands) == 1 and len(key) >= 2:
-            return next(iter(cands)), "", ""
-        if len(cands) > 1:
-            return None, "ambiguous_region", self._ambiguous(text, cands)
-        close = difflib.get_close_matches(key, list(self.exact), n=1, cutoff=0.6)
-        hint = ""
-        if close:
-            code = next(iter(self.exact[close[0]]))
-            hint = f"; did you mean {self.label(code)}?"
-        return None, "unknown_region", f"region {text!r} is not one of the plan's regions (地区){hint}"
-
-    def _ambiguous(self, text: str, codes: set[str]) -> str:
-        names = ", ".join(self.label(c) for c in sorted(codes))
-        return f"region name {text!r} matches more than one region ({names}); give the region code (地区代码) instead"
-
-    def _known(self) -> str:
-        codes = sorted(self.codes)
-        return ", ".join(codes[:14]) + (" …" if len(codes) > 14 else "")
-
-
-class IndicatorResolver:
-    """Indicator id, name_zh or any label → id."""
-
-    def __init__(self, catalogue: pd.DataFrame):
-        self.ids = set(catalogue["id"].astype(str))
-        self.lower_ids = {i.lower(): i for i in self.ids}
-        self.names = dict(zip(catalogue["id"].astype(str), catalogue["name_zh"].astype(str)))
-        self.by_name: dict[str, set[str]] = {}
-        labels = catalogue["labels"] if "labels" in catalogue else pd.Series("", index=catalogue.index)
-        for iid, zh, en, lab in zip(catalogue["id"].astype(str), catalogue["name_zh"].astype(str),
-                                    catalogue["name_en"].astype(str), labels.astype(str)):
-            for w in [zh, en, *str(lab).split("|")]:
-                k = _norm_name(w)
-                if k:
-                    self.by_name.setdefault(k, set()).add(iid)
-        self._cache: dict[str, tuple[str | None, str, str]] = {}
-
-    def resolve(self, raw) -> tuple[str | None, str, str]:
-        text = _text(raw)
-        if text not in self._cache:
-            self._cache[text] = self._resolve(text)
-        return self._cache[text]
-
-    def _resolve(self, text: str) -> tuple[str | None, str, str]:
-        if not text:
-            return None, "missing_indicator", "the indicator is empty; give the indicator code (指标代码) or its name as in the plan"
-        if text in self.ids:
-            return text, "", ""
-        if text.lower() in self.lower_ids:
-            return self.lower_ids[text.lower()], "", ""
-        hit = self.by_name.get(_norm_name(text))
-        if hit and len(hit) == 1:
-            return next(iter(hit)), "", ""
-        if hit:
-            names = ", ".join(f"{i} ({self.names[i]})" for i in sorted(hit))
-            return None, "ambiguous_indicator", f"indicator {text!r} matches more than one indicator ({names}); use the indicator code (指标代码)"
-        pool = list(self.ids) + list(self.by_name)
-        close = difflib.get_close_matches(_norm_name(text), pool, n=1, cutoff=0.6)
-        hint = ""
-        if close:
-            iid = close[0] if close[0] in self.ids else next(iter(self.by_name[close[0]]))
-            hint = f"; did you mean {iid} ({self.names[iid]})?"
-        return None, "unknown_indicator", f"indicator {text!r} is not in the plan's catalogue (指标目录){hint}"
-
-
-def parse_status(raw) -> str | None:
-    t = _text(raw)
-    if not t:
-        return DEFAULT_STATUS
-    return STATUS_ALIASES.get(_norm_name(t))
-
-
-def _status_reason(raw) -> str:
-    allowed = ", ".join(f"{s} ({DATA_STATUS['zh'][s]})" for s in OBSERVATION_STATUSES)
-    return f"status {_text(raw)!r} is not known; use one of {allowed}, or leave it empty for {DEFAULT_STATUS}"
-
 
 # --------------------------------------------------------------------------- the file level
 class _Reader:
@@ -680,50 +409,11 @@ def _not_number_reason(v) -> str:
             "when there is no value, and put words such as 约 (about) or n/a in the note column")
 
 
-# --------------------------------------------------------------------------- formats
-def _decode(data: bytes) -> tuple[str | None, str, int]:
-    """Text of a CSV: UTF-8 (with or without BOM), else GB18030; or (None, reason, line)."""
-    try:
-        return data.decode("utf-8-sig"), "", 0
-    except UnicodeDecodeError as e:
-        u8 = e
-    prefix = data[:u8.start]
-    # A UTF-8 file with one bad byte, not a GBK file: the text before the bad byte
-    # held real UTF-8 Chinese (3-byte sequences). Two-byte look-alikes do not count:
-    # GBK 鹿 (c2 b9) is also valid UTF-8 (¹), so "any non-ASCII byte" misjudged GBK files.
-    looks_utf8 = re.search(rb"[\xe3-\xe9][\x80-\xbf]{2}", prefix) is not None
-    if not looks_utf8:
-        try:
-            return data.decode("gb18030"), "", 0
-        except UnicodeDecodeError as e:
-            u8 = e if e.start > u8.start else u8
-    line = data[:u8.start].count(b"\n") + 1
-    snippet = data[u8.start:u8.start + 4].hex(" ")
-    return None, (f"the file cannot be decoded as text: byte offset {u8.start} (line {line}) holds the bytes "
-                  f"{snippet}, which are neither UTF-8 nor GB18030/GBK; save the file again as "
-                  "\"CSV UTF-8\" (Excel: 另存为 → CSV UTF-8)"), line
-
-
-def _csv_grid(text: str) -> list[tuple]:
-    first = text.split("\n", 1)[0]
-    delim = "\t" if first.count("\t") > first.count(",") else ","
-    return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim)]
-
-
-def _read_csv(r: _Reader) -> None:
-    data = r.path.read_bytes()
-    if not data.strip().strip(b"\xef\xbb\xbf").strip():
-        r.problem("the file is empty", "empty_file")
-        return
-    text, why, line = _decode(data)
-    if text is None:
-        r.problem(why, "bad_encoding", row=line)
-        return
-    try:
-        grid = _csv_grid(text)
-    except csv.Error as e:
-        r.problem(f"the file is not a readable CSV table: {e}", "bad_csv")
-        return
+# --------------------------------------------------------------------------- sheets
+def _read_table(r: _Reader, sheets: list[Sheet]) -> None:
+    """A file without sheets (CSV): one long table."""
+    (sheet,) = sheets
+    grid = sheet.grid
     if not any(any(not _is_blank(c) for c in row) for row in grid):
         r.problem("the file has no content (only empty cells)", "empty_file")
         return
@@ -734,16 +424,12 @@ def _read_csv(r: _Reader) -> None:
         r.no_header(None)
 
 
-def _read_excel(r: _Reader) -> None:
-    try:
-        sheets, merged = _load_sheets(r.path)
-    except Exception as e:  # zip, XML and openpyxl errors alike: the file is broken
-        r.problem(f"the Excel file cannot be opened ({type(e).__name__}: {e}); it is corrupt or not really "
-                  ".xlsx — open it in Excel/WPS and save it again as .xlsx", "corrupt_file")
-        return
+def _read_workbook(r: _Reader, sheets: list[Sheet]) -> None:
+    """A workbook: long tables and the template's wide sheets, note sheets skipped."""
     any_data = False
     skipped: list[str] = []
-    for name, grid, formulas in sheets:
+    for sheet in sheets:
+        name, grid, formulas = sheet.name, sheet.grid, sheet.formulas
         if not any(not _is_blank(c) for row in grid for c in row):
             r.problem("the sheet is empty", "empty_sheet", sheet=name, severity="warning")
             continue
@@ -755,7 +441,7 @@ def _read_excel(r: _Reader) -> None:
         any_data = True
         if shape == "bad":
             continue
-        for rng in merged.get(name, []):
+        for rng in sheet.merged:
             if rng.max_row > hdr:  # the title rows above the header may be merged
                 r.problem(f"cells {rng.coord} are merged (合并单元格) in the data area; unmerge them and "
                           "enter a value in each cell — only the first cell of a merged range holds a value",
@@ -777,91 +463,6 @@ def _read_excel(r: _Reader) -> None:
             r.no_header(name, severity="warning")
 
 
-def _load_sheets(path: Path):
-    """[(sheet name, rows of cell values, rows of formula texts or None)], merged ranges by sheet.
-
-    Values are what Excel saved (for a formula, its cached result or None).
-    openpyxl's read-only mode is used for speed; it does not report merged
-    cells, so those are read from the sheet XML's <mergeCell ref=…> list.
-    """
-    return _openpyxl_sheets(path), _merged_ranges(path)
-
-
-def _openpyxl_sheets(path: Path):
-    import warnings
-
-    import openpyxl
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl chatters about data validation / styles
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        cached = None
-        out = []
-        for ws in wb.worksheets:
-            grid = _sheet_grid(ws)
-            formulas = None
-            if any(_is_formula(v) for row in grid for v in row):
-                if cached is None:
-                    cached = openpyxl.load_workbook(path, read_only=True, data_only=True)
-                formulas = [tuple(_formula_text(v) for v in row) for row in grid]
-                grid = _sheet_grid(cached[ws.title])
-            out.append((ws.title, grid, formulas))
-        wb.close()
-        if cached is not None:
-            cached.close()
-    return out
-
-
-def _sheet_grid(ws) -> list[tuple]:
-    """Every row of a read-only sheet from row 1 (gaps as empty rows), whatever its stored dimension."""
-    ws.reset_dimensions()  # some writers store a wrong sheet size; read what is there
-    return [tuple(row) for row in ws.iter_rows(values_only=True)]
-
-
-_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
-
-
-def _merged_ranges(path: Path) -> dict[str, list]:
-    """Sheet name → merged ranges, read from the workbook XML (read-only mode does not give them)."""
-    import xml.etree.ElementTree as ET
-    from posixpath import join, normpath
-
-    from openpyxl.worksheet.cell_range import CellRange
-
-    out: dict[str, list] = {}
-    with zipfile.ZipFile(path) as z:
-        names = set(z.namelist())
-        wbx = ET.fromstring(z.read("xl/workbook.xml"))
-        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        target = {rel.get("Id"): rel.get("Target") for rel in rels}
-        for sh in wbx.iter():
-            if not sh.tag.endswith("}sheet"):
-                continue
-            rid = next((v for k, v in sh.attrib.items() if k.endswith("}id")), None)
-            t = target.get(rid or "")
-            if not t:
-                continue
-            part = t.lstrip("/") if t.startswith("/") else normpath(join("xl", t))
-            if part not in names:
-                continue
-            refs = _MERGE_RE.findall(z.read(part))
-            if refs:
-                out[sh.get("name")] = [CellRange(ref.decode()) for ref in refs]
-    return out
-
-
-def _is_formula(v) -> bool:
-    return (isinstance(v, str) and v.startswith("=")) or type(v).__name__ in ("ArrayFormula", "DataTableFormula")
-
-
-def _formula_text(v):
-    if isinstance(v, str) and v.startswith("="):
-        return v
-    if type(v).__name__ == "ArrayFormula":
-        return getattr(v, "text", "=…")
-    return None
-
-
 def read_observations(path, plan_data: Dataset) -> tuple[pd.DataFrame, list[Problem]]:
     """Read one file of yearly values (long CSV/Excel or the wide template).
 
@@ -876,16 +477,17 @@ def read_observations(path, plan_data: Dataset) -> tuple[pd.DataFrame, list[Prob
         r.problem("the file does not exist", "file_not_found")
     elif path.is_dir():
         r.problem("this is a folder, not a file", "not_a_file")
-    elif suffix == ".xls":
-        r.problem("the old Excel 97–2003 format (.xls) is not supported; open it in Excel/WPS and save it "
-                  "as .xlsx (Excel 工作簿)", "unsupported_format")
-    elif suffix in EXCEL_SUFFIXES or suffix in CSV_SUFFIXES:
+    elif suffix not in FORMATS:
+        r.problem(unsupported(suffix), "unsupported_format")
+    elif FORMATS[suffix].load is None:
+        r.problem(FORMATS[suffix].refuse, "unsupported_format")
+    else:
+        fmt = FORMATS[suffix]
         try:
-            (_read_excel if suffix in EXCEL_SUFFIXES else _read_csv)(r)
+            sheets = fmt.load(path)
+            (_read_workbook if fmt.workbook else _read_table)(r, sheets)
+        except FormatProblem as e:
+            r.problem(e.reason, e.code, row=e.row)
         except OSError as e:  # permissions, a file locked by Excel on Windows, a vanished network drive
             r.problem(f"the file cannot be read: {e.strerror or e}", "unreadable")
-    else:
-        r.problem(f"files of type {suffix or '(no extension)'!r} are not read; give a .csv (UTF-8 or GBK) or "
-                  ".xlsx file — a long table or the sheet written by `qanalysis template`",
-                  "unsupported_format")
     return r.result(), r.problems

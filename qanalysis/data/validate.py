@@ -18,6 +18,7 @@ import pandas as pd
 from ..dataset import OBSERVATION_STATUSES, Dataset
 from ..errors import Problem
 from . import readers
+from .formats import INPUT_SUFFIXES
 
 # A value this many times above (or below) the plan's magnitude for the region
 # is a unit slip (万件 entered as 件 is 10 000×), not a change over a few years.
@@ -28,7 +29,6 @@ FRACTION_FACTOR = 50.0
 # "addition" is at least this many times the yearly share of the target.
 CUMULATIVE_FACTOR = 2.0
 MIN_CUMULATIVE_POINTS = 3
-INPUT_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")  # .xls only to say it must be converted
 
 
 def _origin(obs: pd.DataFrame) -> pd.DataFrame:
