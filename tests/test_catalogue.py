@@ -162,3 +162,13 @@ def test_broken_plan_cli_exits_nonzero_without_traceback(plan_copy):
                          capture_output=True, text=True)
     assert res.returncode != 0
     assert "Traceback" not in res.stderr and "regions.csv" in res.stderr
+
+
+def test_the_schema_and_the_contract_name_the_same_kinds_and_comparators():
+    """The schema ships as JSON for other tools; dataset.py is where the code reads them.
+    They cannot drift apart."""
+    from qanalysis.dataset import COMPARATORS, KINDS
+
+    props = json.loads((config.PACKAGE_DIR / "plan" / "indicator.schema.json").read_text())["properties"]
+    assert tuple(props["kind"]["enum"]) == KINDS
+    assert tuple(props["comparator"]["enum"]) == COMPARATORS
