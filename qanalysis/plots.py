@@ -878,6 +878,8 @@ def heatmap(assessment, value: str = "p_attain", lang: str = "zh", *, category: 
         scale = min(1.0, max(0.7, row_in / 0.24))
         fonts = {k: v * scale if k in ("name", "cell") else v for k, v in fonts.items()}
     height = fixed + legend_in + row_in * n_rows
+    # few regions (a county against the city): narrower, not stretched cells
+    width = min(width, max(5.8 if page else 9.0, (3.4 if page else 5.6) + (0.45 if page else 0.75) * len(regions)))
     fig = _new_figure((width, height), a4="portrait" if page else "landscape")
 
     # grid rows in inches, so a one-indicator category gets a row as tall as any other
