@@ -175,12 +175,13 @@ def test_one_extreme_year_is_flagged_and_a_clean_series_is_not():
     plots.close(fig)
 
 
-def test_few_points_are_not_judged(gap_data):
-    d = detail(assess(gap_data), CITY, "trademarks")  # 5 points
-    assert len(d.years) == 5
+def test_few_points_are_not_judged():
+    """4 points, the last one jumps: Cook's distance is over 1, yet 4 points cannot tell."""
     few = detail(assess(ca.dataset({"pass_rate": {2020: 95.0, 2021: 95.3, 2022: 95.1, 2023: 96.5}})),
                  CITY, "pass_rate")
+    assert few.cooks.max() > 1 and few.influential_year == 2023
     assert not few.influential and "无法区分" in influence_sentence(few, always=True)
+    assert influence_sentence(few) == ""
 
 
 def test_two_points_a_line_without_interval(gap_data):

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 
 from qanalysis import fonts, plots, status, theme  # noqa: E402
 from qanalysis.errors import QAnalysisError  # noqa: E402
-from test_plots import C1, C2, CITY, FakeAssessment, fake_dataset  # noqa: E402
+from test_plots import FakeAssessment, fake_dataset  # noqa: E402
 
 
 def read_heatmap(fig):
@@ -95,8 +95,8 @@ def test_one_category_for_a_slide(fa):
     tab = fa.table.drop_duplicates("indicator")
     assert block[1] == list(tab.loc[tab["category"] == "环境质量", "name_zh"])
     assert "环境质量" in fig._suptitle.get_text()
-    assert tuple(fig.get_size_inches())[0] == pytest.approx(theme.SLIDE[0])
-    assert fig.get_size_inches()[1] <= theme.SLIDE[1] + 1e-9
+    w, h = fig.get_size_inches()
+    assert w <= theme.SLIDE[0] and h <= theme.SLIDE[1] + 1e-9  # three regions: narrower than a slide
     with pytest.raises(QAnalysisError, match="no indicators of category"):
         plots.heatmap(fa, category="不存在")
     plots.close(fig)
@@ -122,6 +122,13 @@ def test_whole_plan_fits_an_a4_page_with_legible_type():
     # the project's Chinese font, not seaborn's defaults
     label = fig.axes[0].get_yticklabels()[0]
     assert label.get_fontname() == fonts.cjk_font()
+    plots.close(fig)
+    # the largest category on a 16:9 slide, 13 regions across, type ≥ 9 pt
+    fig = plots.heatmap(a, "p_attain", category="产品质量")
+    assert tuple(fig.get_size_inches()) == pytest.approx(theme.SLIDE, abs=0.01)
+    (block,) = read_heatmap(fig)
+    assert len(block[1]) == (a.table.drop_duplicates("indicator")["category"] == "产品质量").sum()
+    assert min(t.get_fontsize() for t in fig.axes[0].texts if t.get_gid() == "cell_value") >= 9
     plots.close(fig)
 
 
