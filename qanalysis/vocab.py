@@ -3,9 +3,12 @@
 Tables, charts, the Excel workbooks and the reports take their words from here:
 a code (``published``, ``linear``, ``increment`` …) has one label per language.
 Identifiers stay English; what a reader reads is Chinese (or English with
-``lang="en"``). Plain dicts, no imports: any process may use it.
+``lang="en"``). Plain dicts and one number formatter, standard library only: any
+process may use it.
 """
 from __future__ import annotations
+
+import math
 
 LANGS = ("zh", "en")
 
@@ -203,3 +206,45 @@ CHART_WORDS: dict[str, dict] = {
 
 UNITS_EN = {"%": "%", "项": "items", "家": "firms", "个": "", "件": "", "张": "certificates",
              "万件": "×10k", "微克/立方米": "μg/m³", "条": "", "处": "", "次": ""}
+
+
+# A cell is too small for a status's full label: these short forms name it inside the cell.
+STATUS_SHORT = {
+    "zh": {"met": "已实现", "missed": "未实现", "achieved": "已达标", "on_track": "正常",
+           "at_risk": "风险", "off_track": "滞后", "insufficient_data": "缺数据", "no_target": "—"},
+    "en": {"met": "met", "missed": "missed", "achieved": "done", "on_track": "on", "at_risk": "risk",
+           "off_track": "off", "insufficient_data": "n/a", "no_target": "—"},
+}
+
+
+# Words of the regression-diagnostics chart (charts/diagnostics.py).
+DIAGNOSTICS_WORDS = {
+    "zh": {"fit": "数据与拟合", "resid": "残差（按年份）", "cook": "Cook距离（各年份对拟合的影响）",
+           "obs": "实测值", "line": "拟合趋势", "without": "不计{year}年的趋势", "threshold": "Cook距离=1",
+           "resid_axis": "残差{unit}", "log": "（对数）", "title": "{name}：回归诊断",
+           "sub": "{region} · {model}，{span}", "inc": "按每年新增量拟合；{year}年累计预测见表",
+           "few": "点数少于3个：无残差诊断", "year": "年份",
+           "odd": "{year}年（单独主导趋势）", "forecast": "{year}年预测及95%区间", "target": "目标 {target}"},
+    "en": {"fit": "data and fit", "resid": "residuals by year", "cook": "Cook's distance by year",
+           "obs": "observed", "line": "fitted trend", "without": "trend without {year}",
+           "threshold": "Cook's distance = 1", "resid_axis": "residual{unit}", "log": " (log)",
+           "title": "{name}: regression diagnostics", "sub": "{region} · {model}, {span}",
+           "inc": "fitted to yearly additions; the {year} total is in the table",
+           "few": "fewer than 3 points: no residual diagnostics", "year": "year",
+           "odd": "{year} (drives the trend)", "forecast": "{year} forecast, 95% interval",
+           "target": "target {target}"},
+}
+
+
+def format_number(v) -> str:
+    """A number as a reader writes it: no trailing zeros, at most 2 decimals, "—" for none."""
+    if v is None:
+        return "—"
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(v):
+        return "—"
+    s = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s

@@ -45,11 +45,15 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_parser_sees_a_drift(tmp_path, monkeypatch):
-    """The check itself can fail: drop a package from a copy of environment.yml."""
-    text = (ROOT / "environment.yml").read_text(encoding="utf-8").replace("  - seaborn>=0.13\n", "")
+    """The check itself can fail: drop a runtime package from a copy of environment.yml."""
+    runtime, _ = pip_names()
+    env = (ROOT / "environment.yml").read_text(encoding="utf-8")
+    dropped = next(n for n in sorted(runtime)
+                   if re.search(rf"^  - {re.escape(n)}\b.*\n", env, flags=re.M | re.I))
+    text = re.sub(rf"^  - {re.escape(dropped)}\b.*\n", "", env, count=1, flags=re.M | re.I)
     (tmp_path / "environment.yml").write_text(text, encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"),
                                              encoding="utf-8")
     monkeypatch.setattr("test_environment.ROOT", tmp_path)
     runtime, _ = pip_names()
-    assert runtime - conda_names() == {"seaborn"}
+    assert runtime - conda_names() == {dropped}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QAnalysisError
-from ..vocab import CHART_WORDS, COMPARATOR_SIGNS, UNITS_EN
+from ..vocab import CHART_WORDS, COMPARATOR_SIGNS, UNITS_EN, format_number
 
 
 def _tx(lang: str) -> dict:
@@ -18,13 +18,7 @@ def _tx(lang: str) -> dict:
     return CHART_WORDS[lang]
 
 
-def _num(v: float) -> str:
-    """A number as a reader writes it: no trailing zeros, at most 2 decimals."""
-    if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
-        return "—"
-    v = float(v)
-    s = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+_num = format_number  # one way to write a number, shared with tables
 
 
 def _unit(unit: str, lang: str) -> str:
