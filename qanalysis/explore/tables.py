@@ -73,18 +73,31 @@ def _written_decimals(text) -> int:
     return len(m.group(1)) if m and m.group(1) else 0
 
 
-def indicator_decimals(catalogue: pd.DataFrame | None) -> dict[str, int]:
-    """Decimals per indicator: the catalogue's, or more when the plan writes more (at most 2)."""
+def indicator_decimals(catalogue: pd.DataFrame | None) -> dict[str, dict[str, int]]:
+    """Decimals per indicator as the plan writes them: ``{"baseline": …, "target": …, "value": …}``.
+
+    ``value`` (measured and forecast values) is the catalogue's ``decimals`` or the most the
+    plan writes for baseline or target, at most 2.
+    """
     if catalogue is None or not len(catalogue):
         return {}
     out = {}
     for _, r in catalogue.iterrows():
         d = int(r["decimals"]) if "decimals" in r and _isnum(r["decimals"]) else 0
-        for col in ("baseline_text", "target_text"):
-            if col in r:
-                d = max(d, _written_decimals(r[col]))
-        out[str(r["id"])] = min(d, 2)
+        base = _written_decimals(r.get("baseline_text"))
+        target = _written_decimals(r.get("target_text"))
+        out[str(r["id"])] = {"baseline": base, "target": target, "value": min(max(d, base, target), 2)}
     return out
+
+
+def _enough(v, decimals: int) -> int:
+    """``decimals``, or more (up to 2) when the value has them (a county's pro-rata target)."""
+    if not _isnum(v):
+        return decimals
+    for d in range(decimals, 3):
+        if abs(round(float(v), d) - float(v)) < 1e-9:
+            return d
+    return 2
 
 
 def format_number(v, decimals: int = 0) -> str:
@@ -114,18 +127,23 @@ def format_percent(p, decimals: int = 0) -> str:
     return f"{100 * float(p):.{decimals}f}%"
 
 
-def _cell(row: pd.Series, column: str, plan_decimals: int) -> str:
+def _cell(row: pd.Series, column: str, plan: dict[str, int]) -> str:
     unit = str(row.get("unit", "") or "")
     kind = str(row.get("kind", "") or "")
     # baseline and target as the plan writes them; measured and forecast rates to 0.1 at least
-    written = column in ("baseline", "target")
-    decimals = plan_decimals if written or unit != "%" else max(plan_decimals, 1)
+    if column in ("baseline", "target"):
+        decimals = _enough(row.get(column), plan.get(column, 0))
+    else:
+        decimals = plan.get("value", 0)
+        decimals = max(decimals, 1) if unit == "%" else decimals
     if column == "current":
         v = row.get("cumulative") if kind == "increment" else row.get("latest")
         return format_value(v, unit, decimals)
     if column == "target":
-        if kind == "unquantified" or not _isnum(row.get("target")):
+        if kind == "unquantified":
             return "无量化目标"
+        if not _isnum(row.get("target")):  # a city-wide target not shared out to this county
+            return "本地区无分解目标"
         return format_value(row["target"], unit, decimals, row.get("comparator", ""))
     if column in ("pi80", "pi95"):
         lo, hi = row.get(f"{column}_low"), row.get(f"{column}_high")
@@ -163,7 +181,7 @@ def table_frame(rows: pd.DataFrame, columns: Sequence[str], catalogue: pd.DataFr
     if unknown:
         raise KeyError(f"no Chinese header for column(s) {unknown}; known: {sorted(HEADERS)}")
     dec = indicator_decimals(catalogue)
-    body = [[_cell(r, c, dec.get(str(r.get("indicator", "")), 0)) for c in columns]
+    body = [[_cell(r, c, dec.get(str(r.get("indicator", "")), {})) for c in columns]
             for _, r in rows.iterrows()]
     frame = pd.DataFrame(body, columns=[names[c] for c in columns])
     if transpose:  # one row of the assessment as "项目 | 值" lines: fits beside a chart
