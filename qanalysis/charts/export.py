@@ -69,10 +69,7 @@ def save(fig: Figure, out_dir, stem: str, size: str | None = None,
             dims = SIZES[size]
         else:
             raise QAnalysisError(f"size must be 'slide' or 'a4', not {size!r}")
-        fig.set_size_inches(*dims)
-        st = frame_state(fig)
-        if fig.get_layout_engine() is not None and st is not None and st.footer_lines is not None:
-            _reserve(fig)
+        resize(fig, dims)
     formats = [f.lower().lstrip(".") for f in formats]
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
@@ -93,6 +90,14 @@ def save(fig: Figure, out_dir, stem: str, size: str | None = None,
     finally:
         close(fig)
     return written
+
+
+def resize(fig: Figure, dims: tuple[float, float]) -> None:
+    """Give ``fig`` a new size in inches, its data note re-wrapped and margins kept."""
+    fig.set_size_inches(*dims)
+    st = frame_state(fig)
+    if fig.get_layout_engine() is not None and st is not None and st.footer_lines is not None:
+        _reserve(fig)
 
 
 def close(fig: Figure) -> None:

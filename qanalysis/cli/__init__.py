@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "charts": ("qanalysis.cli.charts", "write the chart set for a region as PNG and SVG"),
     "gallery": ("qanalysis.cli.gallery", "render every chart type for one region to look at"),
     "reports": ("qanalysis.cli.reports", "run the county report notebook for every region"),
+    "explore": ("qanalysis.cli.explore", "the explorer as a web page on 127.0.0.1 (Voilà)"),
 }
 
 

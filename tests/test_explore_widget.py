@@ -1,0 +1,226 @@
+"""The explorer's logic without a browser: the widgets driven as the front end drives them
+(setting ``value``, clicking buttons), the shared table helper, the page font, the command."""
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from qanalysis.explore import Explorer, page, server, tables  # noqa: E402
+from qanalysis.reports.notebook import load_assessment  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def assessment():
+    return load_assessment()[1]
+
+
+@pytest.fixture
+def ex(assessment):
+    return Explorer(assessment, font=False)
+
+
+def _img(ex) -> tuple[str, str, str]:
+    m = re.search(r'data-region="([^"]+)" data-indicator="([^"]+)" data-view="([^"]+)" '
+                  r'src="data:image/png;base64,', ex.chart.value)
+    assert m, ex.chart.value[:200]
+    return m.groups()
+
+
+def test_starts_on_the_city_and_its_first_off_track_indicator_with_chart_and_table(ex, assessment):
+    t = assessment.table
+    city = str(assessment.data.plan.city_code)
+    city_rows = t[t["region"] == city].set_index("indicator")
+    assert ex.region == city
+    assert city_rows.loc[ex.indicator, "status"] == "off_track"
+    # no off-track indicator listed before it
+    before = ex.indicators[:ex.indicators.index(ex.indicator)]
+    assert all(city_rows.loc[i, "status"] != "off_track" for i in before)
+    assert _img(ex) == (city, ex.indicator, "trend")
+    assert ex.draw_count == 1
+    assert city_rows.loc[ex.indicator, "name_zh"] in ex.table_html.value
+    assert ex.errors == []
+
+
+def test_indicator_kept_across_region_changes_and_drawn_once_each(ex):
+    start = ex.indicator
+    for region in [ex.regions[1], ex.regions[5], ex.city]:
+        before = ex.draw_count
+        ex.region_box.value = region  # what the browser's change event does
+        assert ex.indicator == start
+        assert ex.draw_count == before + 1
+        assert _img(ex) == (region, start, "trend")
+        assert f'data-region="{region}" data-indicator="{start}"' in ex.table_html.value
+        assert ex.region_names[region] in ex.table_html.value
+    assert ex.errors == []
+
+
+def test_indicator_labels_grouped_by_category_with_unit_and_this_regions_status(ex, assessment):
+    labels = [label for label, _ in ex.indicator_box.options]
+    cats = [label.split(" | ")[0] for label in labels]
+    # each category in one block, in the plan's order
+    assert [c for i, c in enumerate(cats) if i == 0 or c != cats[i - 1]] == ex.categories
+    county = ex.regions[3]
+    ex.region_box.value = county
+    t = assessment.table
+    rows = t[t["region"] == county].set_index("indicator")
+    for label, ind in ex.indicator_box.options:
+        r = rows.loc[ind]
+        assert r["name_zh"] in label and r["status_zh"].split("(")[0] in label
+        if r["unit"]:
+            assert f"({r['unit']})" in label
+
+
+def test_chinese_search_finds_the_indicator_and_keeps_the_region(ex):
+    ex.region_box.value = ex.regions[2]
+    ex.search_box.value = "数控"
+    assert ex.indicator == "equipment_nc_rate"
+    assert [v for _, v in ex.indicator_box.options] == ["equipment_nc_rate"]
+    assert _img(ex) == (ex.regions[2], "equipment_nc_rate", "trend")
+    # the plan's other wording and full-width quotes: “浙江制造”标准 is found as 浙江制造标准
+    assert "zhejiang_made_standards_new" in ex.matches("浙江制造标准")
+    assert "trademarks_valid_stock" in ex.matches("商标")
+    # a region change keeps the filtered list and the indicator
+    ex.region_box.value = ex.city
+    assert ex.indicator == "equipment_nc_rate" and len(ex.indicator_box.options) == 1
+
+
+def test_search_without_match_says_so_and_keeps_the_chart(ex):
+    drawn, ind = ex.draw_count, ex.indicator
+    ex.search_box.value = "不存在的指标"
+    assert "没有与" in ex.match_note.value
+    assert ex.indicator == ind and ex.draw_count == drawn
+
+
+def test_category_filter_then_clear(ex):
+    ex.category_box.value = "环境质量"
+    values = [v for _, v in ex.indicator_box.options]
+    assert values and all(ex._first.at[v, "category"] == "环境质量" for v in values)
+    assert ex.indicator in values
+    ex.category_box.value = ""
+    assert len(ex.indicator_box.options) == len(ex.indicators)
+    assert ex.indicator in values  # clearing keeps what was chosen
+
+
+def test_prev_next_buttons_wrap_round(ex):
+    ind = ex.indicator
+    ex.prev_button.click()
+    assert ex.region == ex.regions[-1] and ex.indicator == ind
+    ex.next_button.click()
+    ex.next_button.click()
+    assert ex.region == ex.regions[1] and ex.indicator == ind
+
+
+def test_comparison_view_lists_every_region_and_highlights_the_chosen_one(ex, assessment):
+    ex.region_box.value = ex.regions[4]
+    drawn = ex.draw_count
+    ex.view_box.value = "compare"
+    assert ex.draw_count == drawn + 1
+    assert _img(ex)[1:] == (ex.indicator, "compare")
+    html = ex.table_html.value
+    for code in ex.regions:
+        assert ex.region_names[code] in html
+    assert "加粗" in html and "font-weight: bold" in html
+    # changing region only moves the highlight: the all-region chart is not redrawn
+    ex.region_box.value = ex.regions[6]
+    assert ex.draw_count == drawn + 1
+    assert f"{ex.region_names[ex.regions[6]]}加粗" in ex.table_html.value
+
+
+def test_select_sets_everything_at_once_with_one_draw(ex):
+    drawn = ex.draw_count
+    ex.search_box.value = "数控"
+    drawn = ex.draw_count
+    ex.select(region="330302", indicator="pm25_concentration")  # not in the filtered list
+    assert (ex.region, ex.indicator) == ("330302", "pm25_concentration")
+    assert ex.draw_count == drawn + 1 and ex.search_box.value == ""
+
+
+def test_unknown_region_is_a_message(assessment):
+    from qanalysis.errors import QAnalysisError
+
+    with pytest.raises(QAnalysisError, match="region '999999' is not in the data"):
+        Explorer(assessment, region="999999", font=False)
+
+
+# ---------------------------------------------------------------- the shared table helper
+
+def test_table_view_chinese_headers_and_numbers_as_the_plan_writes_them(assessment):
+    t = assessment.table
+    city = str(assessment.data.plan.city_code)
+    rows = t[t["region"] == city]
+    cols = ["name_zh", "unit", "baseline", "target", "current", "change_since_baseline", "cagr",
+            "p_attain", "status_zh", "pi80"]
+    frame = tables.table_frame(rows, cols, assessment.data.catalogue).set_index("指标")
+    assert not any(re.search(r"[a-z]_[a-z]", c) for c in frame.columns)
+    mfg = frame.loc["制造业产品质量合格率"]
+    assert mfg["目标值"] == "≥96%" and mfg["基期值"] == "95%"
+    assert mfg["最新值(新增类为期内累计)"] == "96.2%"
+    assert mfg["较基期变化"] == "+1.2个百分点"
+    row = rows.set_index("name_zh").loc["制造业产品质量合格率"]
+    assert mfg["达标概率"] == f"{round(100 * row['p_attain'])}%"
+    assert mfg["年均增速"] == f"{100 * row['cagr']:.2f}%"
+    # an increment shows the running sum its period target is compared with
+    inc = rows.set_index("name_zh").loc["制定“浙江制造”标准（新增）"]
+    assert frame.loc["制定“浙江制造”标准（新增）", "最新值(新增类为期内累计)"] == f"{inc['cumulative']:.0f}"
+    assert frame.loc["城市空气质量优良天数比例", "目标值"] == "无量化目标"
+    # the plan writes 99.04: two decimals kept
+    assert frame.loc["主要农产品质量安全省级监测合格率", "基期值"] == "99.04%"
+    html = tables.table_view(rows, cols, assessment.data.catalogue).to_html()
+    assert "border-left: 0.8em solid" in html and "<th" in html
+
+
+def test_format_helpers():
+    assert tables.format_value(96.2, "%", 1, ">=") == "≥96.2%"
+    assert tables.format_value(-0.04, "%", 1, signed=True) == "0.0个百分点"
+    assert tables.format_value(float("nan"), "%") == tables.MISSING
+    assert tables.format_percent(0.539) == "54%"
+    with pytest.raises(KeyError, match="no Chinese header"):
+        tables.table_frame(__import__("pandas").DataFrame({"x": [1]}), ["x"])
+
+
+# ---------------------------------------------------------------- page font, the command
+
+def test_font_html_embeds_every_character_the_explorer_shows(assessment):
+    from fontTools.ttLib import TTFont
+    import base64
+    import io
+
+    css = page.font_html()
+    m = re.search(r"base64,([A-Za-z0-9+/=]+)\)", css)
+    assert m and "qanalysis-cjk" in css and "select,option" in css
+    cmap = TTFont(io.BytesIO(base64.b64decode(m.group(1)))).getBestCmap()
+    ex = Explorer(assessment, font=False)
+    ex.view_box.value = "compare"
+    shown = "".join([ex.table_html.value, ex.widget.children[0].value, server.PAGE_TITLE, server.PAGE_INTRO]
+                    + [label for label, _ in ex.indicator_box.options]
+                    + [label for label, _ in ex.region_box.options]
+                    + [b.description for b in (ex.prev_button, ex.next_button)] + list(ex.view_box._options_labels)
+                    + [ex.search_box.placeholder])
+    missing = {c for c in shown if ord(c) >= 0x4E00 and ord(c) <= 0x9FFF and ord(c) not in cmap}
+    assert not missing, "".join(sorted(missing))
+
+
+def test_voila_template_and_argv_keep_the_page_offline_and_local():
+    tpl = server.JUPYTER_DIR / "voila" / "templates" / server.TEMPLATE
+    body = (tpl / "index.html.j2").read_text(encoding="utf-8")
+    assert "fontawesome" in body and "html_head_js_mermaidjs" in body
+    argv = server.voila_argv(server.JUPYTER_DIR / "x.ipynb", 9999, open_browser=False)
+    assert "--Voila.ip=127.0.0.1" in argv and "--strip_sources=True" in argv
+    assert f"--template={server.TEMPLATE}" in argv and "--no-browser" in argv
+
+
+def test_explore_refuses_a_port_in_use_with_a_message():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "qanalysis", "explore", "--port", str(port), "--no-browser"],
+                           capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert f"port {port} on 127.0.0.1 is in use" in r.stderr and "Traceback" not in r.stderr
