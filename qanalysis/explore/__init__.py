@@ -13,7 +13,7 @@ from __future__ import annotations
 def __getattr__(name):
     # ipywidgets and pandas only when the explorer is asked for
     if name == "Explorer":
-        from .widget import Explorer
+        from .widget import Explorer  # ipywidgets and the charts load only when used
 
         return Explorer
     raise AttributeError(f"module 'qanalysis.explore' has no attribute {name!r}")
