@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "charts": ("qanalysis.plots", "write the chart set for a region as PNG and SVG"),
     "gallery": ("qanalysis.gallery", "render every chart type for one region to look at"),
     "reports": ("qanalysis.reports", "run the county report notebook for every region"),
+    "deck": ("qanalysis.briefing.deck", "a PowerPoint deck of chosen charts (regions × indicators)"),
 }
 
 
