@@ -5,7 +5,6 @@ import textwrap
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -16,7 +15,7 @@ from ..analysis.status import STATUS_ORDER
 from ..analysis.status import colour as status_colour
 from ..analysis.status import label as status_label
 from .frame import _finish, _new_figure, _status_mix
-from .text import _category_label, _isnum, _name, _plan_name, _region_name, _tx, _wrap, short_name
+from .text import _category_label, _isnum, _name, _plan_name, _region_name, _tx
 
 
 # ---------------------------------------------------------------- heatmap

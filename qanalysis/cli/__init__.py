@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gallery": ("qanalysis.cli.gallery", "render every chart type for one region to look at"),
     "reports": ("qanalysis.cli.reports", "run the county report notebook for every region"),
     "explore": ("qanalysis.cli.explore", "the explorer as a web page on 127.0.0.1 (Voilà)"),
+    "deck": ("qanalysis.cli.deck", "a PowerPoint deck of chosen charts (regions × indicators)"),
 }
 
 
