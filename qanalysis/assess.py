@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import forecast as fc
+from qanalysis import attainment, counts  # absolute: these modules stay put when analysis moves
 from . import trend
 from .dataset import Dataset
 from .errors import QAnalysisError
@@ -249,18 +250,25 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     # for a region (Dataset.targets) is used, as DESIGN §2 says
     comparator = frame["comparator"].astype(str).to_numpy(dtype=object)
     has_target = np.isfinite(target) & np.isin(comparator, (">=", "<=", "=="))
-    tol = fc.tolerance(frame["decimals"].astype("float64").fillna(0).to_numpy())
+    # "keep at the target" (==) is judged at the precision the values are reported in
+    # (attainment.meets_target): the finer of the target's and the series' decimals
+    keep_decimals = frame["decimals"].astype("float64").fillna(0).to_numpy().astype(np.int64)
+    eq = np.flatnonzero(comparator == "==")
+    if len(eq):
+        keep_decimals[eq] = attainment.keep_decimals(keep_decimals[eq], attainment.reported_decimals(Y[eq]))
+    tol = attainment.tolerance(keep_decimals)
 
-    # effective start point for the progress ratio
+    # effective start point for the progress ratio: the plan's baseline; without one, the
+    # observed value in the plan's base year or the next year with data — never an earlier one
     base = _floats(frame["baseline"])
     base_year = _floats(frame["baseline_year"])
-    byi = np.clip((np.where(np.isfinite(base_year), base_year, years[0]) - years[0]).astype(int),
-                  0, len(years) - 1)
-    obs_at_base = np.where(np.isfinite(base_year), Y[np.arange(S), byi], np.nan)
-    r_base = np.where(np.isfinite(base), base, obs_at_base)
-    r_base_year = np.where(np.isfinite(base), base_year, np.where(np.isfinite(obs_at_base), base_year, np.nan))
-    r_base = np.where(np.isfinite(r_base), r_base, np.where(any_obs, Y[np.arange(S), first_idx], np.nan))
-    r_base_year = np.where(np.isfinite(r_base_year), r_base_year, first_year)
+    start_year = np.where(np.isfinite(base_year), base_year, float(data.plan.base_year))
+    from_start = obs & (years[None, :] >= start_year[:, None])
+    has_start = from_start.any(axis=1)
+    start_idx = np.argmax(from_start, axis=1)
+    r_base = np.where(np.isfinite(base), base, np.where(has_start, Y[np.arange(S), start_idx], np.nan))
+    r_base_year = np.where(np.isfinite(base), start_year,
+                           np.where(has_start, years[start_idx].astype(float), np.nan))
 
     now_value = np.where(inc, cumulative, latest)
     achieved_now = fc.meets(now_value, target, comparator, tol) & has_target
@@ -273,6 +281,28 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         lo, hi = pred.interval(lv)
         bands[lv] = (fc.bounded(lo, p.lower, p.upper), fc.bounded(hi, p.lower, p.upper))
     prob = fc.p_attain(pred, target, comparator, tol, p.lower, p.upper)
+
+    # rare events (a few a plan period): a Poisson rate with its uncertainty, not a line
+    rare = counts.is_rare_count(Y, p.kind, n_points) & p.fit.has_interval
+    rare_rate = np.full(S, np.nan)
+    if rare.any():
+        ri = np.flatnonzero(rare)
+        total, exposure = counts.events(Y[ri], p.kind[ri])
+        horizon = np.where(inc[ri], p.M[ri].sum(axis=1), p.target_year[ri] - latest_year[ri])
+        start = np.where(inc[ri], p.done[ri], latest[ri])
+        r_, q_ = counts.predictive(total, exposure, horizon)
+        rare_rate[ri] = r_ / exposure
+        lo_q, hi_q = p.lower[ri], p.upper[ri]
+        point[ri] = fc.bounded(start + r_ * (1 - q_) / q_, lo_q, hi_q)
+        for lv in fc.LEVELS:
+            a_ = (1.0 - lv) / 2.0
+            bands[lv][0][ri] = fc.bounded(start + counts.quantile(a_, r_, q_), lo_q, hi_q)
+            bands[lv][1][ri] = fc.bounded(start + counts.quantile(1.0 - a_, r_, q_), lo_q, hi_q)
+        need, w = target[ri] - start, tol[ri]
+        c_ = comparator[ri]
+        prob[ri] = np.select([c_ == ">=", c_ == "<="],
+                             [counts.sf(need, r_, q_), counts.cdf(need, r_, q_)],
+                             counts.cdf(need + w, r_, q_) - counts.cdf(np.ceil(need - w - 1e-9) - 1, r_, q_))
     prob = np.where(has_target, prob, np.nan)
 
     # observed verdict in the target year
@@ -287,7 +317,8 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         kind=p.kind, comparator=comparator, direction=frame["direction"].to_numpy(dtype=float),
         lower=p.ylower, upper=p.yupper, target=target, target_year=p.target_year,
         base_year=r_base_year, base=r_base, first_year=np.full(S, p.first_year),
-        latest_year=latest_year, latest=latest, cumulative=cumulative, achieved=achieved_now)
+        latest_year=latest_year, latest=latest, cumulative=cumulative, achieved=achieved_now,
+        plan_years_observed=in_plan_obs.sum(axis=1))
 
     has_interval = p.fit.has_interval & np.isfinite(pred.scale)
     status = status_rule(
@@ -332,8 +363,10 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out["limit_coefficient"] = tr["limit_coefficient"]
     out["progress_category_zh"] = [trend.CATEGORIES_ZH.get(c, c) for c in tr["progress_category"]]
     out["target_year_observed"] = target_year_observed.astype(bool)
+    why = dict(rare_rate=rare_rate, slope=p.fit.slope, base_year=r_base_year, base=r_base,
+               pace_required=tr["pace_required"], cagr=tr["cagr"], cagr_required=tr["cagr_required"])
     zh, en = _reasons(out, p.fit.reason, frame["has_target_row"].to_numpy(dtype=bool),
-                      kind_unq, final_value, m_left)
+                      kind_unq, final_value, m_left, why)
     out["status_reason"] = zh
     out["status_reason_en"] = en
     return out[TABLE_COLUMNS + EXTRA_COLUMNS], p
@@ -345,23 +378,29 @@ def _fmt(v) -> str:
     return f"{v:.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
 
 
-def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_value, m_left):
+def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_value, m_left, why=None):
     """A short sentence per row saying why it got its status (zh, en)."""
+    S = len(t)
+    why = why or {}
+    rare_rate = why.get("rare_rate", np.full(S, np.nan))
     zh, en = [], []
     cols = ["status", "comparator", "target", "target_year", "latest", "latest_year", "cumulative",
             "kind", "n_points", "forecast", "p_attain", "progress_ratio", "progress_category",
             "model", "first_year", "target_basis"]
     arrays = [t[c].to_numpy(dtype=object) for c in cols]
     recs = (dict(zip(cols, vals)) for vals in zip(*arrays))
-    for r, why_fit, row_ok, unq, fv, ml in zip(recs, fit_reason, has_target_row, unquantified,
-                                                 final_value, m_left):
+    for i, (r, why_fit, row_ok, unq, fv, ml) in enumerate(zip(recs, fit_reason, has_target_row, unquantified,
+                                                               final_value, m_left)):
         s, c, tgt, ty = r["status"], r["comparator"], _fmt(r["target"]), r["target_year"]
         inc = r["kind"] == "increment"
         now = r["cumulative"] if inc else r["latest"]
         if s == "no_target":
-            if r["target_basis"] == "city_only":
-                z, e = ("全市整体目标，数量过少不分解到各县(市、区)，仅分析趋势",
-                        "a city-wide target too small to share out among counties: trend only")
+            if r["target_basis"] == "city_only" and r["kind"] not in ("stock", "increment"):
+                z, e = ("全市指标(按县(市、区)个数计算的比例)，不分解到各县(市、区)，县级不设目标，仅分析趋势",
+                        "a city-level indicator (a share of the counties): no county target, trend only")
+            elif r["target_basis"] == "city_only":
+                z, e = ("全市整体目标，分到每个县(市、区)不足 2，不分解到各县(市、区)，仅分析趋势",
+                        "a city-wide count whose county shares would be under 2: not shared out, trend only")
             elif unq and row_ok:
                 z, e = "规划未给出量化目标(如“省定目标”)，仅分析趋势", "the plan gives no number (e.g. 'provincial target'): trend only"
             elif not row_ok:
@@ -385,6 +424,13 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
             if why_fit == fc.REASON_NONPOSITIVE:
                 z += "；对数线性模型要求数值为正"
                 e += "; the log-linear model needs positive values"
+        elif np.isfinite(r["p_attain"]) and np.isfinite(rare_rate[i]):
+            what = "年均新增" if inc else "年均增加"
+            extra = f"(已完成 {_fmt(now)})" if inc else ""
+            z = (f"稀少事件按泊松计数模型(观测{what} {rare_rate[i]:.2g}，含估计不确定性)，{ty}年预测 "
+                 f"{_fmt(r['forecast'])}{extra}，目标 {c}{tgt}，达标概率 {r['p_attain']:.0%}")
+            e = (f"rare events, Poisson count model (observed {rare_rate[i]:.2g} a year, rate uncertain) gives "
+                 f"{_fmt(r['forecast'])} in {ty} vs target {c}{tgt}; P(attain) {r['p_attain']:.0%}")
         elif np.isfinite(r["p_attain"]):
             m = MODEL_ZH.get(r["model"], r["model"])
             extra = f"(已完成 {_fmt(now)}，另有 {int(ml)} 年待预测)" if inc else ""
@@ -399,9 +445,88 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
             cat = r["progress_category"]
             z = f"{why_z}；按进度比 R={_fmt(r['progress_ratio'])}（{trend.CATEGORIES_ZH.get(cat, cat) or '无'}）判断"
             e = f"{why_e}; decided by the progress ratio R={_fmt(r['progress_ratio'])} ({cat or 'none'})"
+        if s in VERDICTS and r["n_points"] < 3 and not (s != "achieved" and not np.isfinite(r["p_attain"])):
+            # the two-point branch above already says so; every other verdict says it here
+            z += f"；仅 {r['n_points']} 个数据点，结论仅供参考"
+            e += f"; rests on only {r['n_points']} data point(s)"
+        if sharp_disagreement(s, r["progress_category"]):
+            dz, de = _disagreement(r, {k: v[i] for k, v in why.items()})
+            z += "。" + dz
+            e += ". " + de
         zh.append(z)
         en.append(e)
     return zh, en
+
+
+VERDICTS = ("achieved", "on_track", "at_risk", "off_track")
+_SIDE_CATEGORY = {"achieved": 0, "on_track": 0, "acceleration_needed": 1, "limited_progress": 2, "moving_away": 2}
+_SIDE_STATUS = {"achieved": 0, "on_track": 0, "at_risk": 1, "off_track": 2}
+
+
+def sharp_disagreement(status, category) -> bool:
+    """The progress category and the status sit at opposite ends (on track vs off track)."""
+    a, b = _SIDE_CATEGORY.get(category), _SIDE_STATUS.get(status)
+    return a is not None and b is not None and abs(a - b) == 2
+
+
+def _disagreement(r: dict, w: dict) -> tuple[str, str]:
+    """One sentence saying why the progress ratio and P(attain) point different ways."""
+    inc = r["kind"] == "increment"
+    ty, by = r["target_year"], w["base_year"]
+    span = f"{r['first_year']}–{r['latest_year']}"
+    behind_by_p = _SIDE_STATUS[r["status"]] == 2
+    if r["progress_category"] == "achieved":
+        return ((f"进度类别只看最新值(已达标)，而按{span}年趋势外推，{ty}年可能不再达标",
+                 f"the progress category looks at the latest value only (it meets the target); "
+                 f"the {span} trend takes it off the target by {ty}"))
+    if np.isfinite(w["rare_rate"]):
+        how_zh = "规划期各年平均新增" if inc else f"{int(by)}年以来的进度"
+        how_en = "the plan years' average additions" if inc else f"progress since {int(by)}"
+        return ((f"进度比按{how_zh}计算(R={_fmt(r['progress_ratio'])})，概率按{span}年观测到的平均发生率"
+                 f"(年均 {w['rare_rate']:.2g})计算，不外推加速",
+                 f"the progress ratio uses {how_en} (R={_fmt(r['progress_ratio'])}); the probability uses the "
+                 f"average rate observed over {span} ({w['rare_rate']:.2g} a year), with no acceleration"))
+    slope = w["slope"]
+    if inc:
+        trend_zh = "下降" if slope < 0 else "上升"
+        return ((f"进度比按规划期已观测年份的年均新增计算(R={_fmt(r['progress_ratio'])})，概率按{span}年逐年新增的"
+                 f"线性趋势(每年{trend_zh} {abs(slope):.3g})外推剩余年份，"
+                 + ("趋势下行使剩余年份的新增低于目前的年均水平" if behind_by_p else
+                    "趋势上行使剩余年份的新增高于目前的年均水平")),
+                (f"the pace ratio uses the average additions of the observed plan years (R={_fmt(r['progress_ratio'])}); "
+                 f"the probability extrapolates the {span} linear trend of the yearly additions "
+                 f"({slope:+.3g} a year), which "
+                 + ("takes the remaining years below today's average" if behind_by_p else
+                    "takes the remaining years above today's average")))
+    d = -1.0 if r["comparator"] == "<=" else 1.0
+    pace_obs = (r["latest"] - w["base"]) / (float(r["latest_year"]) - by) if r["latest_year"] > by else np.nan
+    pace_req = w["pace_required"]
+    compound = np.isfinite(w["cagr"]) and np.isfinite(w["cagr_required"])
+    head_zh = f"进度比按{int(by)}年以来的{'复合增长率' if compound else '时序进度'}计算(R={_fmt(r['progress_ratio'])})"
+    head_en = (f"the progress ratio uses {'compound growth' if compound else 'time progress'} since {int(by)} "
+               f"(R={_fmt(r['progress_ratio'])})")
+    linear_short = np.isfinite(pace_obs) and d * pace_obs < d * pace_req
+    if behind_by_p and compound and linear_short:
+        z = (f"{head_zh}，而概率按线性趋势：按不变增长率可以达标，但按直线外推，{int(by)}年以来年均 {pace_obs:+.3g}，"
+             f"低于直线达标所需的年均 {pace_req:+.3g}")
+        e = (f"{head_en}; the probability follows a straight line: constant growth would reach the target, "
+             f"but the linear pace since {int(by)} ({pace_obs:+.3g} a year) is below the {pace_req:+.3g} a year "
+             f"a straight line needs")
+    elif behind_by_p:
+        z = (f"{head_zh}，而概率按{span}年全部数据的线性趋势(每年 {slope:+.3g})，包括规划前增长较慢的年份，"
+             f"低于{int(by)}年以来的年均 {pace_obs:+.3g}")
+        e = (f"{head_en}; the probability fits a line to all of {span} ({slope:+.3g} a year), "
+             f"pre-plan years included, slower than the {pace_obs:+.3g} a year since {int(by)}")
+    elif compound and not linear_short:
+        z = (f"{head_zh}，按复合增长率衡量进度不足，但按直线外推，{int(by)}年以来年均 {pace_obs:+.3g}，"
+             f"已达到直线达标所需的年均 {pace_req:+.3g}")
+        e = (f"{head_en}: short by compound growth, but the linear pace since {int(by)} ({pace_obs:+.3g} a year) "
+             f"meets the {pace_req:+.3g} a year a straight line needs")
+    else:
+        z = (f"{head_zh}，而概率按{span}年全部数据的线性趋势(每年 {slope:+.3g})，包括规划前变化较快的年份")
+        e = (f"{head_en}; the probability fits a line to all of {span} ({slope:+.3g} a year), "
+             f"pre-plan years included, which moved faster")
+    return z, e
 
 
 # --------------------------------------------------------------------------- result object

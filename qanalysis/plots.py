@@ -1019,7 +1019,12 @@ def _review_frame(review_table: pd.DataFrame) -> pd.DataFrame:
     if "met" in df:
         met = df["met"].astype("boolean")
     else:
-        met = pd.Series(np.where(comp == "<=", ach <= tgt, ach >= tgt), index=df.index).astype("boolean")
+        # the one met rule (attainment), not a re-implementation: "==" is not ">="
+        from qanalysis.attainment import meets_target
+        from qanalysis.review import review_decimals
+
+        met = pd.Series(meets_target(ach.to_numpy(), tgt.to_numpy(), comp.to_numpy(dtype=object),
+                                     review_decimals(df)), index=df.index).astype("boolean")
         met[ach.isna() | tgt.isna()] = pd.NA
     df["_met"] = met
     return df.reset_index(drop=True)
