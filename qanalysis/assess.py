@@ -148,7 +148,11 @@ def _series_frame(data: Dataset, regions) -> pd.DataFrame:
     tg = tg[tcols].rename(columns={"comparator": "target_comparator"})
     tg = tg.reset_index(drop=True)
     # a left merge on (region, indicator), by position: the frame row of each target row
-    pos = _rows_of(frame, tg)
+    same_order = (len(tg) == len(frame)
+                  and (tg["region"].astype(str).to_numpy(dtype=object) == frame["region"].to_numpy(dtype=object)).all()
+                  and (tg["indicator"].astype(str).to_numpy(dtype=object)
+                       == frame["indicator"].to_numpy(dtype=object)).all())
+    pos = np.arange(len(tg)) if same_order else _rows_of(frame, tg)  # targets listed in series order
     inside = pos >= 0
     dup = np.zeros(len(tg), dtype=bool)
     if inside.any() and np.bincount(pos[inside]).max() > 1:
@@ -428,11 +432,11 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out["limit_coefficient"] = tr["limit_coefficient"]
     out["progress_category_zh"] = _lookup(tr["progress_category"], trend.CATEGORIES_ZH)
     out["target_year_observed"] = target_year_observed.astype(bool)
-    out = pd.DataFrame(out)
     why = dict(rare_rate=rare_rate, slope=p.fit.slope, base_year=r_base_year, base=r_base,
                pace_required=tr["pace_required"], cagr=tr["cagr"], cagr_required=tr["cagr_required"])
     zh, en = _reasons(out, p.fit.reason, frame["has_target_row"].to_numpy(dtype=bool),
                       kind_unq, final_value, m_left, why)
+    out = pd.DataFrame(out)  # the reasons read the arrays above, not the DataFrame's copies
     out["status_reason"] = zh
     out["status_reason_en"] = en
     return out[TABLE_COLUMNS + EXTRA_COLUMNS], p
@@ -490,14 +494,14 @@ def _pct_many(p) -> np.ndarray:
     return out
 
 
-def _ints(s: pd.Series) -> np.ndarray:
-    """An Int64 column as the strings an f-string gives (``<NA>`` for missing)."""
+def _ints(s) -> np.ndarray:
+    """An Int64 column (Series or array) as the strings an f-string gives (``<NA>`` for missing)."""
     v = s.to_numpy(dtype=object)
     return np.array([str(x) for x in v], dtype=object) if len(v) < 64 else _ints_fast(s)
 
 
-def _ints_fast(s: pd.Series) -> np.ndarray:
-    na = s.isna().to_numpy()
+def _ints_fast(s) -> np.ndarray:
+    na = np.asarray(s.isna())
     vals = s.to_numpy(dtype="float64", na_value=np.nan)
     uniq, inv = np.unique(np.where(na, 0, vals), return_inverse=True)
     names = np.array([str(int(u)) for u in uniq], dtype=object)[inv.reshape(-1)]
@@ -511,18 +515,28 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
     Built a branch at a time over the rows it concerns (no Python work per row beyond
     formatting the numbers and joining the sentence).
     """
-    S = len(t)
+    S = len(t["status"])
     why = why or {}
+
+    def col(c, dtype=None):
+        """A column as an array, from a DataFrame or from the dict of arrays it is made of."""
+        v = t[c]
+        if isinstance(v, str):
+            v = np.full(S, v, dtype=object)
+        elif isinstance(v, pd.Series):
+            v = v.array
+        return v if dtype is None else np.asarray(v, dtype=dtype)
+
     rare_rate = np.asarray(why.get("rare_rate", np.full(S, np.nan)), dtype=float)
-    status = t["status"].to_numpy(dtype=object)
-    comparator = t["comparator"].to_numpy(dtype=object)
-    kind = t["kind"].to_numpy(dtype=object)
+    status = col("status", object)
+    comparator = col("comparator", object)
+    kind = col("kind", object)
     inc = kind == "increment"
-    n_points = t["n_points"].to_numpy(dtype=np.int64)
-    p = t["p_attain"].to_numpy(dtype=float)
+    n_points = col("n_points", np.int64)
+    p = col("p_attain", float)
     has_p = np.isfinite(p)
-    category = t["progress_category"].to_numpy(dtype=object)
-    basis = t["target_basis"].to_numpy(dtype=object)
+    category = col("progress_category", object)
+    basis = col("target_basis", object)
     fit_reason = np.asarray(fit_reason, dtype=object)
     nonpositive = fit_reason == fc.REASON_NONPOSITIVE
     has_target_row = np.asarray(has_target_row, dtype=bool)
@@ -560,12 +574,12 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
     idx = np.flatnonzero(need_target)
     ctgt = np.empty(S, dtype=object)
     ctgt[idx] = [c + v for c, v in zip(comparator[idx].tolist(),
-                                        _fmt_many(t["target"].to_numpy(dtype=float)[idx]).tolist())]
+                                        _fmt_many(col("target", float)[idx]).tolist())]
     ty = np.empty(S, dtype=object)
-    ty[idx] = _ints(t["target_year"].iloc[idx]) if len(idx) else []
+    ty[idx] = _ints(col("target_year")[idx]) if len(idx) else []
     pct = np.empty(S, dtype=object)
     pct[has_p] = _pct_many(p[has_p])
-    now_value = np.where(inc, t["cumulative"].to_numpy(dtype=float), t["latest"].to_numpy(dtype=float))
+    now_value = np.where(inc, col("cumulative", float), col("latest", float))
 
     idx = np.flatnonzero(observed)
     if len(idx):
@@ -577,14 +591,15 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
 
     idx = np.flatnonzero(achieved)
     if len(idx):
-        ly = _ints(t["latest_year"].iloc[idx])
+        ly = _ints(col("latest_year")[idx])
         nv = _fmt_many(now_value[idx])
-        zh[idx] = [f"{'截至' + y + '年累计' if i else y + '年最新值'} {v} 已达目标 {g}"
-                   + (f"；{w}年达标概率 {q}" if hp else "")
-                   for i, y, v, g, hp, w, q in zip(inc[idx], ly, nv, ctgt[idx], has_p[idx], ty[idx], pct[idx])]
-        en[idx] = [f"{'cumulative' if i else 'latest'} value {v} ({y}) already meets {g}"
-                   + (f"; P(attain in {w}) {q}" if hp else "")
-                   for i, y, v, g, hp, w, q in zip(inc[idx], ly, nv, ctgt[idx], has_p[idx], ty[idx], pct[idx])]
+        pairs = [(f"{'截至' + y + '年累计' if i else y + '年最新值'} {v} 已达目标 {g}"
+                   + (f"；{w}年达标概率 {q}" if hp else ""),
+                   f"{'cumulative' if i else 'latest'} value {v} ({y}) already meets {g}"
+                   + (f"; P(attain in {w}) {q}" if hp else ""))
+                  for i, y, v, g, hp, w, q in zip(inc[idx].tolist(), ly, nv, ctgt[idx], has_p[idx].tolist(),
+                                                  ty[idx], pct[idx])]
+        zh[idx], en[idx] = zip(*pairs)
 
     idx = np.flatnonzero(insufficient)
     if len(idx):
@@ -593,7 +608,7 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
         en[idx] = [f"only {n} data point(s): no trend" + ("; the log-linear model needs positive values" if np_ else "")
                    for n, np_ in zip(n_points[idx].tolist(), nonpositive[idx])]
 
-    forecast = t["forecast"].to_numpy(dtype=float)
+    forecast = col("forecast", float)
     idx = np.flatnonzero(rare)
     if len(idx):
         fcs, nv = _fmt_many(forecast[idx]), _fmt_many(now_value[idx])
@@ -608,7 +623,7 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
     idx = np.flatnonzero(by_p)
     if len(idx):
         fcs = _fmt_many(forecast[idx])
-        model = t["model"].to_numpy(dtype=object)[idx]
+        model = col("model", object)[idx]
         mzh = _lookup(model, MODEL_ZH)
         if inc[idx].any():
             extra = np.full(len(idx), "", dtype=object)
@@ -617,14 +632,14 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
                         for v, m in zip(_fmt_many(now_value[idx][j]), np.asarray(m_left)[idx][j].tolist())]
         else:
             extra = [""] * len(idx)
-        zh[idx] = [f"按{m}外推，{y}年预测 {f}{x}，目标 {g}，达标概率 {q}"
-                   for m, y, f, x, g, q in zip(mzh, ty[idx], fcs, extra, ctgt[idx], pct[idx])]
-        en[idx] = [f"{m} trend gives {f} in {y} vs target {g}; P(attain) {q}"
-                   for m, y, f, g, q in zip(model, ty[idx], fcs, ctgt[idx], pct[idx])]
+        # both languages in one pass over the rows
+        pairs = [(f"按{mz}外推，{y}年预测 {f}{x}，目标 {g}，达标概率 {q}", f"{m} trend gives {f} in {y} vs target {g}; P(attain) {q}")
+                 for mz, m, y, f, x, g, q in zip(mzh, model, ty[idx], fcs, extra, ctgt[idx], pct[idx])]
+        zh[idx], en[idx] = zip(*pairs)
 
     idx = np.flatnonzero(by_ratio)
     if len(idx):
-        rs = _fmt_many(t["progress_ratio"].to_numpy(dtype=float)[idx])
+        rs = _fmt_many(col("progress_ratio", float)[idx])
         cats = category[idx]
         zh[idx] = [(("对数线性模型要求数值为正，无预测区间" if np_ else f"仅 {n} 个数据点，无预测区间")
                     + f"；按进度比 R={r}（{trend.CATEGORIES_ZH.get(c, c) or '无'}）判断")
@@ -640,11 +655,11 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
         zh[idx] = [z + f"；仅 {n} 个数据点，结论仅供参考" for z, n in zip(zh[idx], n_points[idx].tolist())]
         en[idx] = [e + f"; rests on only {n} data point(s)" for e, n in zip(en[idx], n_points[idx].tolist())]
 
-    idx = np.flatnonzero(sharp_disagreements(status, category))
+    idx = np.flatnonzero(sharp_disagreements(status, category, achieved))
     if len(idx):
         cols = ["kind", "target_year", "first_year", "latest_year", "status", "progress_category",
                 "progress_ratio", "comparator", "latest"]
-        sub = pd.DataFrame({c: t[c].array[idx] for c in cols})  # these rows only, not a copy of t
+        sub = pd.DataFrame({c: col(c)[idx] for c in cols})  # these rows only, not a copy of t
         for j, (dz, de) in zip(idx, _disagreements(sub, {k: np.asarray(v)[idx] for k, v in why.items()})):
             zh[j] = zh[j] + "。" + dz
             en[j] = en[j] + ". " + de
@@ -662,14 +677,15 @@ def sharp_disagreement(status, category) -> bool:
     return a is not None and b is not None and abs(a - b) == 2
 
 
-def sharp_disagreements(status, category) -> np.ndarray:
-    """:func:`sharp_disagreement` for arrays."""
+def sharp_disagreements(status, category, achieved=None) -> np.ndarray:
+    """:func:`sharp_disagreement` for arrays (``achieved``: status == "achieved", if known)."""
     status = np.asarray(status, dtype=object)
     category = np.asarray(category, dtype=object)
+    off = status == "off_track"
+    st_good = (status == "on_track") | (status == "achieved" if achieved is None else achieved)
     cat_good = (category == "achieved") | (category == "on_track")
     cat_bad = (category == "limited_progress") | (category == "moving_away")
-    st_good = (status == "achieved") | (status == "on_track")
-    return (cat_good & (status == "off_track")) | (cat_bad & st_good)
+    return (cat_good & off) | (cat_bad & st_good)
 
 
 def _disagreements(t: pd.DataFrame, w: dict) -> list[tuple[str, str]]:
@@ -895,7 +911,17 @@ def _notes(a: Assessment, lang: str) -> list[str]:
 
 def assess(data: Dataset, model: str = "linear", regions=None) -> Assessment:
     """Assess every (region, indicator) of ``data``; see docs/architecture.md for the columns."""
-    table, panel = compute(data, model, regions)
+    import gc
+
+    # the table makes ~10^5 small lists and tuples at a time: the cyclic collector would scan
+    # them (and every DataFrame alive) again and again for nothing — none of them form cycles
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        table, panel = compute(data, model, regions)
+    finally:
+        if was_enabled:
+            gc.enable()
     return Assessment(table=table, data=data, model=model, panel=panel)
 
 
