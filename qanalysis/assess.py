@@ -124,6 +124,13 @@ class Panel:
     index: dict = field(default_factory=dict)
 
 
+def _int64(values) -> pd.arrays.IntegerArray:
+    """Whole years as a nullable Int64 array (NaN → <NA>), built from the mask directly."""
+    v = np.asarray(values, dtype=float)
+    missing = ~np.isfinite(v)
+    return pd.arrays.IntegerArray(np.where(missing, 0, v).astype(np.int64), missing)
+
+
 def _floats(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(dtype=float, na_value=np.nan)
 
@@ -231,6 +238,8 @@ def _panel_arrays(data: Dataset, frame: pd.DataFrame):
                         codes=[rc, ic], names=["region", "indicator"], verify_integrity=False)
     row = _rows_of(frame, obs, codes)
     keep = row >= 0
+    if keep.all():
+        keep = slice(None)  # every observation belongs to a series: no copies of a million rows
     row = row[keep]
     # plain arrays, filtered: copying the whole observations frame costs more than the fit
     years_obs = obs["year"].to_numpy(dtype=int)[keep]
@@ -400,18 +409,18 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         "indicator": frame["indicator"].astype(str),
     }
     for c in ("name_zh", "name_en", "category", "unit", "kind"):
-        out[c] = frame[c].astype(str).to_numpy()
+        out[c] = frame[c].astype(str).array  # already text: no second pass to infer it
     out["comparator"] = comparator
     out["direction"] = frame["direction"].astype("int64").to_numpy()
     out["lower_bound"], out["upper_bound"] = p.ylower, p.yupper
-    out["baseline_year"] = pd.array(np.where(np.isfinite(base_year), base_year, np.nan), dtype="Float64").astype("Int64")
+    out["baseline_year"] = _int64(base_year)
     out["baseline"] = base
-    out["target_year"] = pd.array(p.target_year, dtype="Float64").astype("Int64")
+    out["target_year"] = _int64(p.target_year)
     out["target"] = target
     out["target_basis"] = frame["target_basis"].astype("string").fillna("").to_numpy()
     out["n_points"] = n_points.astype("int64")
-    out["first_year"] = pd.array(first_year, dtype="Float64").astype("Int64")
-    out["latest_year"] = pd.array(latest_year, dtype="Float64").astype("Int64")
+    out["first_year"] = _int64(first_year)
+    out["latest_year"] = _int64(latest_year)
     out["latest"] = latest
     out["data_status"] = frame["data_status"].to_numpy()
     out["has_illustrative"] = frame["has_illustrative"].to_numpy(dtype=bool)
@@ -426,7 +435,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out["p_attain"] = prob
     out["status"] = status
     out["status_zh"] = _lookup(status, {k: v.zh for k, v in STATUSES.items()})
-    out["ratio_base_year"] = pd.array(r_base_year, dtype="Float64").astype("Int64")
+    out["ratio_base_year"] = _int64(r_base_year)
     out["ratio_base"] = r_base
     out["pace_required"] = tr["pace_required"]
     out["limit_coefficient"] = tr["limit_coefficient"]
@@ -468,10 +477,12 @@ def _fmt(v) -> str:
 def _fmt_many(values) -> np.ndarray:
     """:func:`_fmt` for a whole array at once (the same strings)."""
     v = np.asarray(values, dtype=float)
-    out = np.full(v.shape, "—", dtype=object)
     ok = np.isfinite(v)
     with np.errstate(invalid="ignore"):
         small = ok & (np.abs(v) < 1e5)
+    if small.all():  # the common case: no masks to fill
+        return np.array([f"{x:.4g}" for x in v.tolist()] or [], dtype=object)
+    out = np.full(v.shape, "—", dtype=object)
     big = ok & ~small
     out[small] = [f"{x:.4g}" for x in v[small].tolist()]
     if big.any():
@@ -554,7 +565,7 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
     by_p = rest & has_p & ~rare
     by_ratio = rest & ~has_p
 
-    counts_kind = (kind == "stock") | (kind == "increment")
+    counts_kind = (kind == "stock") | inc
     city_only = no_target & (basis == "city_only")
     for mask, z, e in (
         (city_only & ~counts_kind, "全市指标(按县(市、区)个数计算的比例)，不分解到各县(市、区)，县级不设目标，仅分析趋势",
@@ -599,7 +610,8 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
                    + (f"; P(attain in {w}) {q}" if hp else ""))
                   for i, y, v, g, hp, w, q in zip(inc[idx].tolist(), ly, nv, ctgt[idx], has_p[idx].tolist(),
                                                   ty[idx], pct[idx])]
-        zh[idx], en[idx] = zip(*pairs)
+        zh[idx] = [z for z, _ in pairs]
+        en[idx] = [e for _, e in pairs]
 
     idx = np.flatnonzero(insufficient)
     if len(idx):
@@ -635,7 +647,8 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
         # both languages in one pass over the rows
         pairs = [(f"按{mz}外推，{y}年预测 {f}{x}，目标 {g}，达标概率 {q}", f"{m} trend gives {f} in {y} vs target {g}; P(attain) {q}")
                  for mz, m, y, f, x, g, q in zip(mzh, model, ty[idx], fcs, extra, ctgt[idx], pct[idx])]
-        zh[idx], en[idx] = zip(*pairs)
+        zh[idx] = [z for z, _ in pairs]
+        en[idx] = [e for _, e in pairs]
 
     idx = np.flatnonzero(by_ratio)
     if len(idx):
@@ -655,7 +668,10 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
         zh[idx] = [z + f"；仅 {n} 个数据点，结论仅供参考" for z, n in zip(zh[idx], n_points[idx].tolist())]
         en[idx] = [e + f"; rests on only {n} data point(s)" for e, n in zip(en[idx], n_points[idx].tolist())]
 
-    idx = np.flatnonzero(sharp_disagreements(status, category, achieved))
+    off, on = status == "off_track", status == "on_track"
+    sharp = ((((category == "achieved") | (category == "on_track")) & off)
+             | (((category == "limited_progress") | (category == "moving_away")) & (on | achieved)))
+    idx = np.flatnonzero(sharp)  # the rule of sharp_disagreement, on codes
     if len(idx):
         cols = ["kind", "target_year", "first_year", "latest_year", "status", "progress_category",
                 "progress_ratio", "comparator", "latest"]
@@ -666,7 +682,6 @@ def _reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_va
     return zh, en
 
 
-VERDICTS = ("achieved", "on_track", "at_risk", "off_track")
 _SIDE_CATEGORY = {"achieved": 0, "on_track": 0, "acceleration_needed": 1, "limited_progress": 2, "moving_away": 2}
 _SIDE_STATUS = {"achieved": 0, "on_track": 0, "at_risk": 1, "off_track": 2}
 
@@ -675,17 +690,6 @@ def sharp_disagreement(status, category) -> bool:
     """The progress category and the status sit at opposite ends (on track vs off track)."""
     a, b = _SIDE_CATEGORY.get(category), _SIDE_STATUS.get(status)
     return a is not None and b is not None and abs(a - b) == 2
-
-
-def sharp_disagreements(status, category, achieved=None) -> np.ndarray:
-    """:func:`sharp_disagreement` for arrays (``achieved``: status == "achieved", if known)."""
-    status = np.asarray(status, dtype=object)
-    category = np.asarray(category, dtype=object)
-    off = status == "off_track"
-    st_good = (status == "on_track") | (status == "achieved" if achieved is None else achieved)
-    cat_good = (category == "achieved") | (category == "on_track")
-    cat_bad = (category == "limited_progress") | (category == "moving_away")
-    return (cat_good & off) | (cat_bad & st_good)
 
 
 def _disagreements(t: pd.DataFrame, w: dict) -> list[tuple[str, str]]:
@@ -843,6 +847,25 @@ class Assessment:
             lo, hi = pred.interval(lv)
             out[f"{name}_low"] = fc.bounded(lo, lo_b, hi_b)
             out[f"{name}_high"] = fc.bounded(hi, lo_b, hi_b)
+        # rare events: the same Poisson law as the table, not the line (docs/methods.md §3)
+        y_i, kind_i = p.Y[i:i + 1], p.kind[i:i + 1]
+        if p.fit.has_interval[i] and counts.is_rare_count(y_i, kind_i, np.isfinite(y_i).sum(axis=1))[0]:
+            total, exposure = counts.events(y_i, kind_i)
+            if inc:
+                start, horizon, ahead = done, M.sum(axis=1).astype(float), np.ones(K, dtype=bool)
+            else:
+                last = int(p.years[obs].max())
+                start, horizon = np.full(K, p.Y[i][obs][-1]), (years - last).astype(float)
+                ahead = years > last  # the fitted line stays for the years already observed
+            horizon = np.where(ahead, horizon, 0.0)
+            r_, q_ = counts.predictive(np.full(K, total[0]), np.full(K, exposure[0]), horizon)
+            j = np.flatnonzero(ahead)
+            if len(j):
+                out.loc[j, "forecast"] = fc.bounded(start + r_ * (1 - q_) / q_, lo_b, hi_b)[j]
+                for lv, name in ((0.80, "pi80"), (0.95, "pi95")):
+                    a_ = (1.0 - lv) / 2.0
+                    out.loc[j, f"{name}_low"] = fc.bounded(start + counts.quantile(a_, r_, q_), lo_b, hi_b)[j]
+                    out.loc[j, f"{name}_high"] = fc.bounded(start + counts.quantile(1 - a_, r_, q_), lo_b, hi_b)[j]
         return out
 
     def to_excel(self, path, lang: str = "zh") -> Path:

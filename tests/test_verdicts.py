@@ -343,3 +343,17 @@ def test_p_attain_of_a_line_matches_statsmodels_where_it_has_variance():
     s["pass_rate"] = ys
     r = assess(ca.dataset(s)).table.set_index(["region", "indicator"]).loc[(CITY, "pass_rate")]
     assert r["p_attain"] == pytest.approx(stats.t.sf((96 - pr.predicted_mean[0]) / se, res.df_resid), rel=1e-9)
+
+
+def test_the_path_of_a_rare_event_ends_where_the_table_does(plan):
+    rows = [dict(region=CITY, indicator="national_qi_centres_new", year=y, value=0.0, status="illustrative",
+                 source="test", note="") for y in range(2021, 2025)]
+    data = plan.__class__(plan=plan.plan, catalogue=plan.catalogue, regions=plan.regions, targets=plan.targets,
+                          observations=typed(pd.DataFrame(rows), OBSERVATION_COLUMNS), review=plan.review)
+    a = assess(data, regions=[CITY])
+    r = a.table.set_index("indicator").loc["national_qi_centres_new"]
+    end = a.path(CITY, "national_qi_centres_new").iloc[-1]
+    assert end["year"] == 2025
+    for c in ("forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"):
+        assert end[c] == pytest.approx(r[c]), c
+    assert end["pi95_high"] > end["pi95_low"]  # not drawn as a certainty
