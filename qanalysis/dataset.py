@@ -114,6 +114,8 @@ class PlanInfo:
     data_first_year: int  # earliest year accepted in observations (2016)
     previous_plan_zh: str = ""
     published: tuple[str, ...] = ()  # published-value files, relative to the plan folder
+    # indicators measured as a share of the plan's counties (k of 12 designated): city-level only
+    county_share_indicators: tuple[str, ...] = ()
 
 
 @dataclass

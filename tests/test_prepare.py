@@ -85,8 +85,8 @@ def test_a_second_plan_is_new_files_not_new_code(tmp_path):
     assert set(obs["region"]) == {"331100", "331102", "331121"}
     assert obs["year"].min() == 2021 and obs["year"].max() == 2029
     t = data.targets.set_index(["region", "indicator"])
-    # counts are shared by weight 2:1, rounded up to whole 项: 50 × 2/3 = 33.3 → 34
-    assert t.loc[("331102", "standards_new"), "target"] == 34
+    # counts are shared by weight 2:1 by largest remainder: 50 × 2/3 = 33.3 → 33, 16.7 → 17 (sum 50)
+    assert t.loc[("331102", "standards_new"), "target"] == 33
     assert t.loc[("331121", "standards_new"), "target"] == 17
     assert data.review["named_missed_in_plan"].tolist() == [False, True]
     assert data.catalogue.set_index("id").loc["labs_stock", "note"].startswith("基期值为")

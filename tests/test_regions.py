@@ -30,8 +30,8 @@ def test_county_level_targets_default_to_city_counts_are_shared(plan_data):
     stock = cat.index[(cat["kind"] == "stock") & cat["target"].notna()][0]
     counties = plan_data.regions.loc[plan_data.regions["level"] == "county", "code"]
     shared = t.loc[[(c, stock) for c in counties], "target"]
-    # rounded up as the plan writes the number, so the shares add up to at least the city's
-    assert cat.loc[stock, "target"] <= shared.sum() < cat.loc[stock, "target"] + len(counties) * 10.0 ** -cat.loc[stock, "decimals"]
+    # largest remainder at the unit the plan writes: the shares add up to the city's target
+    assert shared.sum() == pytest.approx(cat.loc[stock, "target"])
     assert np.allclose(shared * 10 ** cat.loc[stock, "decimals"], np.round(shared * 10 ** cat.loc[stock, "decimals"]))
     assert (t.loc[[(c, stock) for c in counties], "target_basis"] == "pro_rata").all()
 

@@ -19,7 +19,7 @@ def synthetic_review() -> pd.DataFrame:
         # id, target_text, achieved_text, target, achieved, comparator, kind, named missed
         ("rate_met", "95", "95", 95.0, 95.0, ">=", "level", False),
         ("rate_missed", "≥96", "95.9", 96.0, 95.9, ">=", "level", True),
-        ("keep_100", "100", "99.6", 100.0, 99.6, "==", "level", False),       # rounds to 100
+        ("keep_100", "100", "99.6", 100.0, 99.6, "==", "level", True),        # 99.6 is not 100 at one decimal
         ("keep_100_1dp", "100.0", "99.9", 100.0, 99.9, "==", "level", True),  # 99.9 ≠ 100.0
         ("pm", "≤ 26", "26", 26.0, 26.0, "<=", "level", False),
         ("zones", "4", "3(在建2个)", 4.0, 3.0, ">=", "stock", True),
@@ -35,7 +35,7 @@ def test_met_on_a_synthetic_review():
     t = review(synthetic_review())
     assert list(t.columns[:8]) == ["indicator", "category", "name_zh", "unit", "target_text",
                                    "achieved_text", "target", "achieved"]
-    assert list(t["met"]) == [True, False, True, False, True, False, True]
+    assert list(t["met"]) == [True, False, False, False, True, False, True]
     assert (t["met"] == ~t["named_missed_in_plan"]).all()
     assert t["achieved_text"].iloc[5] == "3(在建2个)"
 

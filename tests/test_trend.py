@@ -94,11 +94,10 @@ def test_one_point_has_no_category():
     assert r["progress_category"] == "" and np.isnan(r["progress_ratio"])
 
 
-def test_zero_target_uses_open_sdg_substitute():
-    # "≤ 0": CAGR to 0 is undefined; Open SDG computes the ratio with 0.001 in place of 0
+def test_zero_target_uses_time_progress():
+    # "≤ 0": CAGR to 0 is undefined; instead of Open SDG's 0.001 substitute (issue 9) the
+    # ratio is distance covered / time elapsed: (4 − 2)/(4 − 0) over 3 of 5 years
     r = one(comparator="<=", direction=-1, target=0.0, base=4.0, latest=2.0, upper=np.nan)
-    g_obs = (2 / 4) ** (1 / 3) - 1
-    g_req = (0.001 / 4) ** (1 / 5) - 1
-    assert r["progress_ratio"] == pytest.approx(-g_obs / abs(g_req))
-    assert r["progress_category"] == "limited_progress"
+    assert r["progress_ratio"] == pytest.approx((2 / 4) / (3 / 5))
+    assert r["progress_category"] == "acceleration_needed"
     assert np.isnan(r["cagr_required"])

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from . import attainment
+
 MODELS = ("linear", "loglinear")
 LEVELS = (0.80, 0.95)
 
@@ -36,6 +38,8 @@ REASON_NO_POINTS = "no_points"
 REASON_ONE_POINT = "one_point"
 REASON_TWO_POINTS = "two_points"
 REASON_NONPOSITIVE = "nonpositive"
+# residual standard deviation below this share of the series' size is float noise, i.e. 0
+ZERO_VARIANCE = 1e-11
 
 
 @dataclass
@@ -93,6 +97,10 @@ def fit(years, Y, model: str = "linear") -> PanelFit:
         slope = (dx * Yz).sum(axis=1) / sxx
         resid = np.where(mask, Yz - ybar[:, None] - slope[:, None] * dx, 0.0)
         s2 = np.where(n >= 3, (resid * resid).sum(axis=1) / (n - 2), np.nan)
+        # a series that lies on a line leaves float noise (~1e-28), not a variance:
+        # below a relative epsilon it is exactly 0, so the verdict cannot depend on the noise
+        scale = np.abs(Yz).max(axis=1, initial=0.0)
+        s2 = np.where(s2 <= (ZERO_VARIANCE * scale) ** 2, 0.0, s2)
     slope = np.where(n >= 2, slope, np.nan)
     ybar = np.where(n >= 1, ybar, np.nan)
     free = reason == ""
@@ -148,7 +156,9 @@ class Prediction:
             z = v
         with np.errstate(divide="ignore", invalid="ignore"):
             p = special.stdtr(df, (z - centre) / scale)
-        mass = (point < v) if strict else (point <= v)
+        # a point mass is compared with the same float noise the met rule allows
+        eps = 1e-9 * np.maximum(1.0, np.abs(v))
+        mass = (point < v - eps) if strict else (point <= v + eps)
         p = np.where(scale == 0, mass.astype(float), p)
         return np.where(np.isfinite(scale), p, np.nan)
 
@@ -240,26 +250,15 @@ def p_attain(pred: Prediction, target, comparator, tol=0.0, lower=-np.inf, upper
 def meets(value, target, comparator, tol=0.0) -> np.ndarray:
     """Whether a value meets the target: ``>=``/``<=`` strictly, ``==`` within ``tol``.
 
-    ``tol`` is half a unit of the last decimal the plan writes the target with
-    (0.5·10^−decimals): a value that rounds to the target keeps it. NaN in → False.
+    The rule lives in :mod:`qanalysis.analysis.attainment` (``meets_target``); this is its
+    comparison with an explicit tolerance. NaN in → False.
     """
-    value = np.asarray(value, dtype=float)
-    target = np.asarray(target, dtype=float)
-    comparator = np.asarray(comparator, dtype=object)
-    tol = np.asarray(tol, dtype=float)
-    eps = 1e-9 * np.maximum(1.0, np.abs(target))  # float noise in sums of additions
-    with np.errstate(invalid="ignore"):
-        out = np.select(
-            [comparator == ">=", comparator == "<=", comparator == "=="],
-            [value >= target - eps, value <= target + eps, np.abs(value - target) <= tol + eps],
-            False,
-        )
-    return out & np.isfinite(value) & np.isfinite(target)
+    return attainment.within(value, target, comparator, tol)
 
 
 def tolerance(decimals) -> np.ndarray:
     """Half a unit in the last written decimal place: 0.5·10^−decimals."""
-    return 0.5 * 10.0 ** (-np.asarray(decimals, dtype=float))
+    return attainment.tolerance(decimals)
 
 
 def bounded(values, lower, upper) -> np.ndarray:

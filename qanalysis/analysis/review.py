@@ -2,9 +2,9 @@
 
 ``Dataset.review`` holds each 13th-plan target and what was achieved by 2020,
 both as written (``target_text``, ``achieved_text``) and parsed (``target``,
-``achieved``). ``met`` applies :func:`qanalysis.forecast.meets` — ``>=``/``<=``
-strictly, ``==`` within half a unit of the last decimal the target is written
-with. The plan's note under 表1 names the targets it missed
+``achieved``). ``met`` applies :func:`qanalysis.attainment.meets_target` — ``>=``/``<=``
+strictly, ``==`` when the achieved figure is the target at the precision the two
+are written in. The plan's note under 表1 names the targets it missed
 (``named_missed_in_plan``); ``agrees_with_plan`` says whether our verdict is
 the plan's own. ``qanalysis review13`` prints the table.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..dataset import Dataset
 from ..errors import QAnalysisError
-from .forecast import meets, tolerance
+from .attainment import keep_decimals, meets_target
 
 COLUMNS = ["indicator", "category", "name_zh", "unit", "target_text", "achieved_text", "target",
            "achieved", "comparator", "kind", "met", "named_missed_in_plan", "agrees_with_plan", "note",
@@ -32,6 +32,12 @@ def written_decimals(text: str) -> int:
     return len(m.group(1)) if m and m.group(1) else 0
 
 
+def review_decimals(df: pd.DataFrame) -> np.ndarray:
+    """The precision each row is judged at: the finer of the target and the achieved figure as written."""
+    written = lambda col: [written_decimals(t) for t in df[col].astype(str)] if col in df else 0  # noqa: E731
+    return keep_decimals(written("target_text"), written("achieved_text"))
+
+
 def review(data_or_review) -> pd.DataFrame:
     """The 表1 table with ``met`` (boolean, <NA> when a number is missing)."""
     df = data_or_review.review if isinstance(data_or_review, Dataset) else data_or_review
@@ -43,9 +49,8 @@ def review(data_or_review) -> pd.DataFrame:
     target = pd.to_numeric(df["target"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     achieved = pd.to_numeric(df["achieved"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     comparator = df["comparator"].astype(str).to_numpy(dtype=object)
-    tol = tolerance([written_decimals(t) for t in df["target_text"].astype(str)])
+    met = pd.array(meets_target(achieved, target, comparator, review_decimals(df)), dtype="boolean")
     known = np.isfinite(target) & np.isfinite(achieved) & np.isin(comparator, (">=", "<=", "=="))
-    met = pd.array(meets(achieved, target, comparator, tol), dtype="boolean")
     met[~known] = pd.NA
     out = df.rename(columns={"id": "indicator"}).copy()
     out["met"] = met

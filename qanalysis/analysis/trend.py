@@ -71,13 +71,16 @@ def categorize(value, high, med, low, names) -> np.ndarray:
 
 
 def progress(*, kind, comparator, direction, lower, upper, target, target_year,
-             base_year, base, first_year, latest_year, latest, cumulative, achieved) -> dict:
+             base_year, base, first_year, latest_year, latest, cumulative, achieved,
+             plan_years_observed=None) -> dict:
     """Trend and progress metrics for every series; all arguments are (S,) arrays.
 
     ``base_year``/``base`` are the effective start point (the plan's baseline, or
     the first observation when the plan gives none); ``first_year`` the plan's
     first year (for increment); ``achieved`` whether the latest value (cumulative
-    for increment) already meets the target.
+    for increment) already meets the target; ``plan_years_observed`` how many
+    plan years up to the latest one have a value (increment pace: a missing year
+    is missing, not zero additions; default: every year up to the latest).
     """
     kind = np.asarray(kind, dtype=object)
     comparator = np.asarray(comparator, dtype=object)
@@ -98,7 +101,8 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
         years_obs = latest_year - base_year
         change = np.where(inc, cumulative, latest - base)
         plan_years_done = latest_year - first_year + 1
-        avg_change = np.where(inc, cumulative / plan_years_done, change / years_obs)
+        years_with_data = plan_years_done if plan_years_observed is None else f(plan_years_observed)
+        avg_change = np.where(inc, cumulative / years_with_data, change / years_obs)
         avg_change = np.where(np.isfinite(avg_change) & ~(~inc & (years_obs <= 0)), avg_change, np.nan)
         # Open SDG replaces a zero base or target by 0.001 for the ratio (e.g. "≤ 0 accidents");
         # the cagr columns stay NaN there, only the ratio uses the substitute
@@ -121,6 +125,12 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
         covered = np.where(inc, cumulative / target, (latest - base) / (target - base))
         covered = np.where(np.isfinite(covered), covered, np.nan)
         elapsed = np.where(np.isfinite(elapsed), elapsed, np.nan)
+        # where a growth rate is undefined (a zero or negative base, target or latest value,
+        # e.g. "全面消除" = 0 sections) the pace is judged by time progress instead of
+        # Open SDG's 0.001 substitute: R = distance covered share / time elapsed share
+        no_growth = ~inc & has_target & ((base <= 0) | (target <= 0) | (latest <= 0))
+        ratio = np.where(no_growth, covered / elapsed, ratio)
+        ratio = np.where(np.isfinite(ratio), ratio, np.nan)
 
     two_points = np.isfinite(latest_year) & np.isfinite(base_year) & (latest_year > base_year)
     two_points = np.where(inc, np.isfinite(cumulative) & (plan_years_done >= 1), two_points)
@@ -132,7 +142,7 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
     category = np.where(has_target, with_target, no_target)
     # keep-at-target rows whose start already was the target: R is undefined (CAGR_req = 0),
     # and any value off the target has moved away from it
-    keep_at_base = keep & (base == target)
+    keep_at_base = has_target & ~inc & (base == target)  # also ">= 13" from 13: keep
     category = np.where(keep_at_base & two_points, "moving_away", category)
     category = np.where(has_target & achieved, "achieved", category)
     category = np.where(two_points | (has_target & achieved), category, "").astype(object)

@@ -147,6 +147,17 @@ def _round_shared(total: np.ndarray, shares: np.ndarray, decimals: int) -> np.nd
     return out * unit
 
 
+def _county_share_series(city_vals: np.ndarray, counties: list[str], dec: int,
+                         rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """City share of designated counties as k/n (k never falling) and each county 0 or 100."""
+    n = len(counties)
+    k = np.maximum.accumulate(np.clip(np.round(city_vals / 100.0 * n), 0, n)).astype(int)
+    rank = rng.permutation(n)  # the order in which counties get designated
+    out = {c: np.where(k > rank[j], 100.0, 0.0) for j, c in enumerate(counties)}
+    out["__city__"] = np.round(k * 100.0 / n, dec)
+    return out
+
+
 def illustrative(data: Dataset, anchors: pd.DataFrame | None = None,
                  seed: int = config.ILLUSTRATIVE_SEED) -> pd.DataFrame:
     """Illustrative observations for every region × indicator × year before the target year.
@@ -176,7 +187,13 @@ def illustrative(data: Dataset, anchors: pd.DataFrame | None = None,
         city_vals = _anchor(_city_path(ind, years, info, rng), years, anchor_map.get((city, ind["id"]), {}))
         city_vals = _clip(city_vals, lo, hi)
         series = {city: np.round(city_vals, dec)}
-        if counties:
+        if ind["id"] in getattr(info, "county_share_indicators", ()) and counties:
+            # a share of the counties (k of 12 designated): the city's value is a multiple
+            # of 1/12, designations are kept, and each county is designated (100) or not (0)
+            shared = _county_share_series(city_vals, counties, dec, rng)
+            series[city] = shared.pop("__city__")
+            series.update(shared)
+        elif counties:
             if ind["kind"] in ("stock", "increment"):
                 shares = _shares(weights, len(years), rng)
                 split = _round_shared(np.maximum(series[city], 0), shares, dec)

@@ -25,7 +25,8 @@ def _read(path: Path, columns: dict[str, str]) -> pd.DataFrame:
 def read_processed(folder: Path) -> Dataset:
     meta = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
     return Dataset(
-        plan=PlanInfo(**{**meta["plan"], "published": tuple(meta["plan"].get("published", ()))}),
+        plan=PlanInfo(**{**meta["plan"], "published": tuple(meta["plan"].get("published", ())),
+                         "county_share_indicators": tuple(meta["plan"].get("county_share_indicators", ()))}),
         catalogue=_read(folder / "indicators.csv", CATALOGUE_COLUMNS),
         regions=_read(folder / "regions.csv", REGION_COLUMNS),
         targets=_read(folder / "targets.csv", TARGET_COLUMNS),

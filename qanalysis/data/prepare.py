@@ -85,7 +85,9 @@ def write_processed(data: Dataset, out_dir: Path, source_hash: str) -> Path:
         data.targets.to_csv(tmp / "targets.csv", index=False)
         data.observations.to_csv(tmp / "observations.csv", index=False)
         data.review.to_csv(tmp / "review.csv", index=False)
-        meta = {"plan": {**data.plan.__dict__, "published": list(data.plan.published)}, "qanalysis_version": __version__,
+        meta = {"plan": {**data.plan.__dict__, "published": list(data.plan.published),
+                         "county_share_indicators": list(data.plan.county_share_indicators)},
+                "qanalysis_version": __version__,
                 "source_hash": source_hash,
                 "counts": data.observations["status"].value_counts().to_dict()}
         (tmp / "plan.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -58,8 +58,11 @@ def read_plan_info(plan_dir: Path) -> PlanInfo:
     published = meta.get("published", [])
     if not isinstance(published, list) or not all(isinstance(x, str) for x in published):
         raise QAnalysisError(f"{path}: 'published' must be a list of file paths")
+    shares = meta.get("county_share_indicators", [])
+    if not isinstance(shares, list) or not all(isinstance(x, str) for x in shares):
+        raise QAnalysisError(f"{path}: 'county_share_indicators' must be a list of indicator ids")
     return PlanInfo(**{k: meta[k] for k in PLAN_KEYS}, previous_plan_zh=meta.get("previous_plan_zh", ""),
-                    published=tuple(published))
+                    published=tuple(published), county_share_indicators=tuple(shares))
 
 
 def _bound(text: str, path: Path, row: int, column: str, problems: list[Problem]) -> float:

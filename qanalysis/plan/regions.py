@@ -4,10 +4,13 @@ The plan sets the city's targets; section 十 asks each county to set its own
 from them. A county's target is, in order: an override in
 ``county_targets.csv``; for rates and other ``level`` indicators, the city's
 target (``city_default``); for counts (``stock``/``increment``), the city's
-target shared out by the regions' ``weight`` and rounded up (``pro_rata``) — a
-count such as 60万件 trademarks cannot be every county's target; and a count
-smaller than the number of counties (one national zone) is not shared out at
-all (``city_only``: the county has the trend but no target). ``target_basis`` records
+target shared out by the regions' ``weight`` by largest remainder, so the
+county shares add up to the city's target (``pro_rata``) — a count such as
+60万件 trademarks cannot be every county's target; a count whose county shares
+would fall under 2 (one national zone, 13 platforms among 12 counties) is not
+shared out at all, nor is an indicator that is a share of the counties
+themselves (plan.toml ``county_share_indicators``) (``city_only``: the county
+has the trend but no target). ``target_basis`` records
 which rule gave each number, so a report can say so.
 """
 from __future__ import annotations
@@ -104,17 +107,25 @@ def read_overrides(path: Path, catalogue: pd.DataFrame, regions: pd.DataFrame
     return pd.DataFrame(out, columns=OVERRIDE_RAW_COLUMNS), problems
 
 
-def _share_up(value: float, ind: dict) -> float:
-    """A county's share of a count target, rounded as the plan writes it, away from easy.
+MIN_COUNTY_SHARE = 2.0  # a county share of a count below this is no target a county can act on
 
-    Rounded up for ``>=`` (and down for ``<=``), so that counties meeting their
-    shares together meet the city's target.
+
+def county_shares(value: float, weights, decimals: int) -> np.ndarray:
+    """The city's count target split by weight, largest remainder: the shares add up to it.
+
+    Each county first gets its quota rounded down to the unit the plan writes
+    (10^−decimals); the units left over go one each to the largest remainders,
+    ties in the regions' order (code order). So 30 among 12 equal counties is
+    six 3s and six 2s — never twelve 3s (36).
     """
-    if np.isnan(value):
-        return value
-    scale = 10.0 ** int(ind["decimals"])
-    f = np.floor if ind["comparator"] == "<=" else np.ceil
-    return float(f(round(value * scale, 9)) / scale)
+    w = np.asarray(weights, dtype=float)
+    unit = 10.0 ** -int(decimals)
+    quota = value * w / w.sum() / unit
+    base = np.floor(np.round(quota, 9))
+    left = int(round(value / unit - base.sum()))
+    order = np.argsort(-(quota - base), kind="stable")
+    base[order[:left]] += 1
+    return base * unit
 
 
 def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.DataFrame,
@@ -122,8 +133,11 @@ def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.
     """One row per (region, indicator): baseline, target, comparator and the rule used."""
     counties = regions[regions["level"] == "county"]
     w = counties["weight"].fillna(1.0).to_numpy(float)
-    share = dict(zip(counties["code"], w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / max(len(w), 1))))
+    if w.sum() <= 0:
+        w = np.ones(len(w))
+    share = dict(zip(counties["code"], w / w.sum() if len(w) else w))
     ov = {(r["region"], r["indicator"]): r for r in overrides.to_dict("records")}
+    city_level = set(getattr(info, "county_share_indicators", ()))
     rows = []
     for ind in catalogue.to_dict("records"):
         base = dict(indicator=ind["id"], baseline_year=ind["baseline_year"],
@@ -131,17 +145,27 @@ def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.
         rows.append({**base, "region": info.city_code, "baseline": ind["baseline"],
                      "target": ind["target"], "target_basis": "plan", "target_note": ""})
         count = ind["kind"] in ("stock", "increment")
-        # A count too small to share out (one national zone, three bays among twelve
-        # counties) stays the city's: "0.08 个" is no target a county can act on.
-        city_only = count and not np.isnan(ind["target"]) and ind["target"] < len(counties)
+        shares = {}
+        if count and not np.isnan(ind["target"]) and len(counties):
+            shares = dict(zip(counties["code"], county_shares(ind["target"], w, ind["decimals"])))
+        # A count whose county shares would fall under 2 stays the city's (one national
+        # zone, 13 platforms among 12 counties): "1.08 个" is no target a county can act on.
+        # A share *of the counties* (k of 12 designated) only exists for the city.
+        city_only = ((count and bool(shares) and min(ind["target"] * share[c] for c in shares) < MIN_COUNTY_SHARE)
+                     or ind["id"] in city_level)
+        if ind["id"] in city_level:
+            only_note = "全市指标: 按县(市、区)个数计算的比例, 县级不设目标"
+        else:
+            only_note = (f"全市整体目标 {ind['target']:g}, 分到每个县(市、区)不足 "
+                         f"{MIN_COUNTY_SHARE:g}, 不分解到县(市、区)")
         for code in counties["code"]:
             b, t = ind["baseline"], ind["target"]
             if city_only:
                 b, t = np.nan, np.nan
-                basis, note = "city_only", "全市整体目标, 数量过少不分解到县(市、区)"
+                basis, note = "city_only", only_note
             elif count:
-                b, t = b * share[code], _share_up(t * share[code], ind)
-                basis, note = "pro_rata", f"按权重分解全市目标(份额 {share[code]:.1%})"
+                b, t = b * share[code], shares[code]
+                basis, note = "pro_rata", f"按权重分解全市目标(份额 {share[code]:.1%}, 最大余数法取整, 各县合计等于全市目标)"
             else:
                 basis, note = "city_default", "县级未另设目标, 采用全市目标"
             row = {**base, "region": code, "baseline": b, "target": t,
