@@ -25,6 +25,29 @@ STATUS_LABELS = {
     "no_target": ("无量化目标", "no numeric target"),
 }
 
+# ---------------------------------------------------------------- fixed phrases of a status reason
+# (qanalysis.analysis.reasons; the sentences with numbers are written there)
+REASONS = {
+    "zh": {
+        "city_share": "全市指标(按县(市、区)个数计算的比例)，不分解到各县(市、区)，县级不设目标，仅分析趋势",
+        "city_count": "全市整体目标，分到每个县(市、区)不足 2，不分解到各县(市、区)，仅分析趋势",
+        "unquantified": "规划未给出量化目标(如“省定目标”)，仅分析趋势",
+        "no_target_row": "该地区在目标表中无此指标的目标值",
+        "no_target": "无量化目标",
+        "holding": "目前已达标({year}年最新值 {value})，但趋势显示可能回落：",
+        "few_points": "；仅 {n} 个数据点，结论仅供参考",
+    },
+    "en": {
+        "city_share": "a city-level indicator (a share of the counties): no county target, trend only",
+        "city_count": "a city-wide count whose county shares would be under 2: not shared out, trend only",
+        "unquantified": "the plan gives no number (e.g. 'provincial target'): trend only",
+        "no_target_row": "no target for this region in Dataset.targets",
+        "no_target": "no numeric target",
+        "holding": "meets the target now ({year} latest {value}) but the trend may take it back below: ",
+        "few_points": "; rests on only {n} data point(s)",
+    },
+}
+
 # ---------------------------------------------------------------- data status of a value / a series
 DATA_STATUS = {
     "zh": {"published": "公开发布", "provisional": "初步数据", "illustrative": "示例数据",

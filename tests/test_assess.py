@@ -94,7 +94,9 @@ def test_statuses_on_the_synthetic_panel(a):
     from scipy import stats
     se = np.sqrt(pr.se_mean[0] ** 2 + res.scale)
     assert r["p_attain"] == pytest.approx(stats.t.sf((99.95 - pr.predicted_mean[0]) / se, 2), rel=1e-9)
-    assert r["p_attain"] < 0.5 and r["status"] == "off_track"
+    # 100 now (it meets the target) but falling: at risk, said in words — never off track
+    assert r["p_attain"] < 0.5 and r["status"] == "at_risk"
+    assert r["status_reason"].startswith("目前已达标(2023年最新值 100)，但趋势显示可能回落")
     # two points: no interval, the progress category decides
     r = row(a, "sparse")
     assert np.isnan(r["pi95_low"]) and np.isnan(r["p_attain"]) and r["forecast"] == pytest.approx(52.5)
@@ -154,9 +156,11 @@ def test_status_rule_branches():
     assert len(out) == n
     assert out == ["no_target", "missed", "achieved", "insufficient_data", "achieved", "on_track",
                    "off_track", "at_risk", "off_track"]
-    # a level that meets the target now but is falling (P < 0.5) is not "achieved"
-    args["p_attain"] = np.array([np.nan] * 4 + [0.3] + [0.85, 0.1, np.nan, np.nan])
-    assert status_rule(**args)[4] == "off_track"
+    # a level that meets the target now but is falling (P < 0.5) is not "achieved", and not
+    # "off_track" either while its latest value meets the target: at risk, even at P 0.05
+    for p_now in (0.3, 0.05):
+        args["p_attain"] = np.array([np.nan] * 4 + [p_now] + [0.85, 0.1, np.nan, np.nan])
+        assert status_rule(**args)[4] == "at_risk"
 
 
 def test_subset_equals_whole_panel_rows(a):

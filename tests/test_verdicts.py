@@ -35,7 +35,7 @@ def _attainment():
 
 
 def sharp_disagreement(status, category):
-    from qanalysis.analysis.assess import sharp_disagreement as rule
+    from qanalysis.analysis.reasons import sharp_disagreement as rule
 
     return rule(status, category)
 
@@ -357,3 +357,109 @@ def test_the_path_of_a_rare_event_ends_where_the_table_does(plan):
     for c in ("forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high"):
         assert end[c] == pytest.approx(r[c]), c
     assert end["pi95_high"] > end["pi95_low"]  # not drawn as a certainty
+
+
+# ---------------------------------------------------------------- meets the target now: never off track
+def test_a_level_that_meets_its_target_now_is_at_risk_not_off_track(plan):
+    """饮用水水源地水质达标率 保持100: 100 in 2024 after dips to 99.6 is at risk, not 进度滞后."""
+    dipped = {y: 100.0 for y in range(2016, 2021)} | {2021: 99.8, 2022: 99.6, 2023: 99.7, 2024: 100.0}
+    r = on_plan(plan, {"drinking_water_compliance": dipped}).iloc[0]
+    assert r["progress_category"] == "achieved"           # 100 meets "100" at one decimal
+    assert r["p_attain"] < 0.4                             # the old rule 6 would say off_track
+    assert r["status"] == "at_risk" and r["status_zh"] == "存在风险"
+    assert r["status_reason"].startswith("目前已达标(2024年最新值 100)，但趋势显示可能回落：按线性趋势外推")
+    assert "meets the target now" in r["status_reason_en"]
+    # the same rows without the dips: P ≥ 0.5 keeps "achieved"
+    kept = on_plan(plan, {"drinking_water_compliance": {y: 100.0 for y in range(2016, 2025)}}).iloc[0]
+    assert kept["status"] == "achieved" and kept["p_attain"] == 1.0
+    # a "≥" level: 规上工业产品质量合格率 ≥96 at 96.1, falling from 98
+    falling = {2018: 98.0, 2019: 97.7, 2020: 97.3, 2021: 97.0, 2022: 96.6, 2023: 96.4, 2024: 96.1}
+    r = on_plan(plan, {"mfg_product_pass_rate": falling}).iloc[0]
+    assert r["p_attain"] < 0.4 and r["status"] == "at_risk" and "趋势显示可能回落" in r["status_reason"]
+    # one dip below the target in 2024 is a miss now: the forecast rule decides as before
+    r = on_plan(plan, {"mfg_product_pass_rate": falling | {2024: 95.9}}).iloc[0]
+    assert r["status"] == "off_track" and "趋势显示可能回落" not in r["status_reason"]
+
+
+def test_shipped_no_row_meeting_its_target_now_is_off_track(shipped):
+    meets_now = shipped["progress_category"] == "achieved"
+    assert meets_now.sum() > 0
+    assert not (meets_now & shipped["status"].isin(["off_track", "on_track"])).any()
+    holding = shipped[meets_now & (shipped["status"] == "at_risk")]
+    assert len(holding) and holding["status_reason"].str.startswith("目前已达标").all()
+    # every keep-at-100 row reading 100 now is achieved or at risk
+    keep = shipped[(shipped["comparator"] == "==") & (shipped["target"] == 100) & (shipped["latest"] == 100)
+                   & ~shipped["status"].isin(["met", "missed"])]
+    assert len(keep) and keep["status"].isin(["achieved", "at_risk"]).all()
+
+
+# ---------------------------------------------------------------- detail() agrees with the new rules
+DETAIL_COLUMNS = ["forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high", "p_attain"]
+
+
+def _detail_numbers(d):
+    return [d.forecast, *d.pi80, *d.pi95, d.p_attain]
+
+
+def test_detail_of_a_rare_event_count_is_the_poisson_answer(plan):
+    """省政府质量奖 ≥2: one award (2023) in 2016–2023; detail gives the table's Poisson numbers."""
+    from qanalysis.analysis.detail import detail
+
+    ys = {y: 0.0 for y in range(2016, 2023)} | {2023: 1.0}
+    rows = [dict(region=CITY, indicator="provincial_gov_quality_award_new", year=y, value=v,
+                 status="illustrative", source="test", note="") for y, v in ys.items()]
+    data = plan.__class__(plan=plan.plan, catalogue=plan.catalogue, regions=plan.regions, targets=plan.targets,
+                          observations=typed(pd.DataFrame(rows), OBSERVATION_COLUMNS), review=plan.review)
+    a = assess(data, regions=[CITY])
+    row = a.table.set_index("indicator").loc["provincial_gov_quality_award_new"]
+    d = detail(a, CITY, "provincial_gov_quality_award_new")
+    assert d.rare
+    np.testing.assert_allclose(_detail_numbers(d), row[DETAIL_COLUMNS].to_numpy(float), rtol=1e-12)
+    # 1 event in 8 years, 2 years to come, 1 more needed: NB(1.5, 8/10)
+    nb = stats.nbinom(1.5, 8 / 10)
+    assert d.p_attain == pytest.approx(nb.sf(0), rel=1e-12)
+    assert d.forecast == pytest.approx(1 + nb.mean())
+    # the line is still the regression shown, and the table says the numbers are not from it
+    assert d.results.nobs == 8 and "泊松" in d.table.loc["预测方法", "数值"]
+    # leaving 2023 out re-estimates the rate: 0 events in 7 years
+    assert d.cooks.max() > 1 and d.without["year"] == 2023
+    assert d.without["p_attain"] == pytest.approx(stats.nbinom(0.5, 7 / 9).sf(0), rel=1e-12)
+
+
+def test_detail_keeps_100_at_the_precision_of_the_data():
+    """保持100 reported at one decimal: detail's P is P(Y ≥ 99.95), the table's, not P(Y ≥ 99.5)."""
+    from qanalysis.analysis.detail import detail
+
+    a = assess(ca.dataset())
+    row = a.table.set_index(["region", "indicator"]).loc[(CITY, "drinking_water")]
+    d = detail(a, CITY, "drinking_water")
+    ys = ca.CITY_SERIES["drinking_water"]
+    res = sm.OLS(np.array(list(ys.values())), sm.add_constant(np.array(list(ys), float))).fit()
+    pr = res.get_prediction(np.array([[1.0, 2025.0]]))
+    se = np.sqrt(pr.se_mean[0] ** 2 + res.scale)
+    expected = stats.t.sf((99.95 - pr.predicted_mean[0]) / se, res.df_resid)
+    assert d.p_attain == pytest.approx(expected, rel=1e-9) and row["p_attain"] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("model,exact", [("linear", ("pass_rate", "pm25")), ("loglinear", ("pm25",))])
+def test_detail_and_table_agree_on_an_exact_line_whatever_its_noise(model, exact):
+    """The zero-variance rule is the engine's in both: a straight (linear) or flat series is a point mass."""
+    from qanalysis.analysis.detail import detail
+
+    straight = np.array([100.0 - 0.1 * (2025 - y) for y in range(2016, 2025)])
+    for noise in (0.0, 1e-13, -1e-13, 3e-14):
+        jitter = noise * np.sin(np.arange(9) * 7.0)
+        s = dict(ca.CITY_SERIES)
+        s["pass_rate"] = dict(zip(range(2016, 2025), straight + jitter))
+        s["pm25"] = {y: 26.0 + jitter[k] for k, y in enumerate(range(2016, 2025))}  # flat at the target ≤26
+        data = ca.dataset(s)
+        tg = data.targets.copy()
+        tg.loc[tg["indicator"] == "pass_rate", "target"] = 100.0
+        data.targets = tg
+        a = assess(data, model=model)
+        t = a.table.set_index(["region", "indicator"])
+        for ind in exact:  # (a straight line is not one in logs: loglinear gives it a variance)
+            d = detail(a, CITY, ind)
+            np.testing.assert_allclose(_detail_numbers(d), t.loc[(CITY, ind), DETAIL_COLUMNS].to_numpy(float),
+                                       rtol=1e-9, err_msg=f"{model} {ind} {noise}")
+            assert d.p_attain == 1.0 and d.pi95[0] == pytest.approx(d.pi95[1]), (model, ind, noise)

@@ -20,11 +20,17 @@ Which series: ``increment`` (the year's additions) and ``stock`` (a running
 total, its additions are the rises) whose values are whole numbers ≥ 0 — a
 stock never falling — with at most :data:`RARE_RATE` additions a year on
 average. Larger counts keep the linear trend.
+
+:func:`answer` gives the forecast, the 80%/95% intervals and P(attain) of such
+rows; the assessment table, ``Assessment.path`` and the regression detail all
+take them from it, so the three agree.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import special
+
+from .forecast import LEVELS, bounded
 
 RARE_RATE = 5.0      # mean additions a year up to which a count is a "rare event"
 PRIOR_SHAPE = 0.5    # Jeffreys prior for a Poisson rate
@@ -113,3 +119,31 @@ def quantile(q: float, r, p) -> np.ndarray:
     from scipy import stats  # lazy: scipy.stats takes ~0.3 s to import and only rare-event rows need it
 
     return stats.nbinom.ppf(q, np.asarray(r, dtype=float), np.asarray(p, dtype=float))
+
+
+def answer(Y, kind, start, horizon, target, comparator, tol, lower, upper):
+    """Forecast, intervals and P(attain) of rare-event rows of ``Y`` (S × T), as arrays.
+
+    ``start``: what is already there (increment: the additions observed in the plan
+    years; stock: the latest value); ``horizon``: years still to come (increment:
+    the plan years not observed); ``lower``/``upper``: bounds of the forecast
+    quantity; ``tol``: the met rule's tolerance for ``==``. Returns
+    ``(point, {level: (low, high)}, p_attain, rate)`` — ``point`` the predictive
+    mean, ``rate`` the posterior mean rate a year.
+    """
+    start = np.asarray(start, dtype=float)
+    total, exposure = events(Y, kind)
+    r, q = predictive(total, exposure, horizon)
+    point = bounded(start + r * (1 - q) / q, lower, upper)
+    bands = {}
+    for lv in LEVELS:
+        a = (1.0 - lv) / 2.0
+        bands[lv] = (bounded(start + quantile(a, r, q), lower, upper),
+                     bounded(start + quantile(1.0 - a, r, q), lower, upper))
+    need, w = np.asarray(target, dtype=float) - start, np.asarray(tol, dtype=float)
+    c = np.asarray(comparator, dtype=object)
+    prob = np.select([c == ">=", c == "<="], [sf(need, r, q), cdf(need, r, q)],
+                     cdf(need + w, r, q) - cdf(np.ceil(need - w - 1e-9) - 1, r, q))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = r / exposure
+    return point, bands, prob, rate

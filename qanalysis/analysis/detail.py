@@ -1,6 +1,6 @@
 """Regression detail for one series: statsmodels on exactly the points the assessment used.
 
-The panel engine (:mod:`qanalysis.forecast`) fits every series at once and shows
+The panel engine (:mod:`qanalysis.analysis.forecast`) fits every series at once and shows
 only the answer. An analyst looking at one trajectory wants the rest: the
 slope's confidence interval, R², Durbin–Watson, the residuals, and whether a
 single odd year drives the forecast. ``detail(assessment, region, indicator)``
@@ -10,7 +10,14 @@ the same handling of the yearly additions (the fit is on the additions; the
 target-year value is what is done plus the predicted additions of the plan
 years still missing). Its forecast, intervals and P(attain) are computed from
 the statsmodels fit (mean and covariance of the predictions) and equal the
-assessment table's; tests/test_detail.py checks it.
+assessment table's; tests/test_detail.py checks it. Two rules are the engine's
+own, so the two cannot part: whether the points lie exactly on a line (residual
+variance below the engine's relative epsilon is 0: :func:`_exact` asks
+:func:`qanalysis.analysis.forecast.fit`), and the tolerance of a keep-at target
+(``panel.tol``). A rare-event count (``panel.rare``) takes its forecast,
+intervals and P(attain) from the same Poisson law as the table
+(:mod:`qanalysis.analysis.counts`); the regression table still shows the line,
+and says so (``预测方法``).
 
 Influence, in one rule (docs/methods.md): a year is flagged when its Cook's
 distance exceeds 1 (leaving it out moves the fitted line a lot) **and** its
@@ -28,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import counts
 from . import forecast as fc
 from ..errors import QAnalysisError
 from ..vocab import COMPARATOR_SIGNS, MODEL, format_number
@@ -70,6 +78,7 @@ class Detail:
     influential: bool
     without: dict = field(default_factory=dict)  # forecast/p_attain with the flagged year left out
     illustrative: bool = False
+    rare: bool = False         # a rare-event count: forecast, intervals and P from the Poisson law
 
     @property
     def table(self) -> pd.DataFrame:
@@ -103,9 +112,15 @@ def _ols(years: np.ndarray, y: np.ndarray, model: str):
 
 
 def _exact(results) -> bool:
-    """The points lie on a line (residuals are float noise): the panel engine's s² is then 0."""
+    """The points lie on a line: the panel engine's own rule decides (its s² is then 0).
+
+    statsmodels' residuals of an exact line are float noise of another size than the
+    engine's, so the question is put to :func:`qanalysis.analysis.forecast.fit` on the
+    same (transformed) points — the two can never judge one series differently.
+    """
     z = np.asarray(results.model.endog, dtype=float)
-    return float(results.ssr) <= len(z) * (1e-9 * max(1.0, float(np.abs(z).max()))) ** 2
+    x = np.asarray(results.model.exog, dtype=float)[:, 1]
+    return bool(fc.fit(x, z[None, :], "linear").s2[0] == 0.0)
 
 
 def _prediction(results, model: str, years_h: np.ndarray, done: float) -> fc.Prediction:
@@ -145,29 +160,52 @@ def _prediction(results, model: str, years_h: np.ndarray, done: float) -> fc.Pre
                          np.array([done]), np.array([point]))
 
 
-def _answer(assessment, i: int, results, years_h, done, row):
-    """Forecast, 80%/95% intervals and P(attain), bounded as the assessment bounds them."""
+def _answer(assessment, i: int, results, years_h, done, row, left_out=None):
+    """Forecast, 80%/95% intervals and P(attain), bounded as the assessment bounds them.
+
+    A rare-event count (the assessment's ``panel.rare``) takes them from the same
+    Poisson law as the table (:func:`qanalysis.analysis.counts.answer`), its rate
+    estimated without the year ``left_out`` when one is given; the regression
+    above it stays the line's.
+    """
     p = assessment.panel
     model = assessment.model
-    pred = _prediction(results, model, years_h, done)
     lo_b, hi_b = p.lower[i:i + 1], p.upper[i:i + 1]
+    target, comparator = float(row["target"]), str(row["comparator"])
+    tol = p.tol[i:i + 1]  # the table's tolerance (keep-at targets at the data's precision)
+    if p.rare is not None and p.rare[i]:
+        return _rare_answer(p, i, lo_b, hi_b, target, comparator, tol, left_out)
+    pred = _prediction(results, model, years_h, done)
     point = float(fc.bounded(pred.point, lo_b, hi_b)[0])
     bands = {}
     for lv in fc.LEVELS:
         lo, hi = pred.interval(lv)
         bands[lv] = (float(fc.bounded(lo, lo_b, hi_b)[0]), float(fc.bounded(hi, lo_b, hi_b)[0]))
-    target, comparator = float(row["target"]), str(row["comparator"])
     prob = np.nan
     if np.isfinite(target) and comparator in (">=", "<=", "=="):
-        cat = assessment.data.catalogue.set_index("id")
-        dec = cat.loc[str(row["indicator"]), "decimals"] if str(row["indicator"]) in cat.index else 0
-        tol = fc.tolerance(0 if pd.isna(dec) else float(dec))
         prob = float(fc.p_attain(pred, target, comparator, tol, lo_b, hi_b)[0])
         if len(years_h) and pred.scale[0] == 0:
             # an exact line: a point mass, and statsmodels' coefficients carry float noise
             # (1.9999999999999987 for a flat 2), so compare as the observed verdict does
-            prob = float(fc.meets(point, target, comparator, tol))
+            prob = float(fc.meets(point, target, comparator, tol)[0])
     return point, bands, prob
+
+
+def _rare_answer(p, i: int, lo_b, hi_b, target, comparator, tol, left_out=None):
+    """The Poisson answer of row ``i``, as :func:`qanalysis.analysis.assess.compute` gives it."""
+    y = p.Y[i:i + 1].copy()
+    obs = np.isfinite(p.Y[i])
+    last = int(p.years[obs].max())
+    inc = p.kind[i] == "increment"
+    horizon = p.M[i].sum() if inc else p.target_year[i] - last
+    start = p.done[i] if inc else p.Y[i][obs][-1]
+    if left_out is not None:
+        y[0, p.years == left_out] = np.nan
+    point, bands, prob, _ = counts.answer(y, p.kind[i:i + 1], np.array([start]), np.array([horizon], dtype=float),
+                                          np.array([target]), np.array([comparator], dtype=object), tol, lo_b, hi_b)
+    has_target = np.isfinite(target) and comparator in (">=", "<=", "==")
+    return (float(point[0]), {lv: (float(lo[0]), float(hi[0])) for lv, (lo, hi) in bands.items()},
+            float(prob[0]) if has_target else np.nan)
 
 
 def _verdict_moves(point, bands, prob, point_without, prob_without) -> bool:
@@ -221,7 +259,7 @@ def detail(assessment, region: str, indicator: str) -> Detail:
         infl_year = int(cooks.idxmax())
         keep = years != infl_year
         r2 = _ols(years[keep], values[keep], model)
-        f2, b2, p2 = _answer(assessment, i, r2, years_h, done, row)
+        f2, b2, p2 = _answer(assessment, i, r2, years_h, done, row, left_out=infl_year)
         without = {"year": infl_year, "forecast": f2, "pi95": b2[0.95], "p_attain": p2}
         flagged = (n >= MIN_POINTS_FOR_INFLUENCE
                    and abs(float(stud.loc[infl_year])) > STUDENTIZED_THRESHOLD
@@ -239,7 +277,8 @@ def detail(assessment, region: str, indicator: str) -> Detail:
         results=results, forecast=point, pi80=bands[0.80], pi95=bands[0.95], p_attain=prob,
         done=done, summed_years=years_h, cooks=cooks, leverage=leverage, studentized=stud,
         influential_year=infl_year, influential=bool(flagged), without=without,
-        illustrative=any(s == "illustrative" for s in statuses))
+        illustrative=any(s == "illustrative" for s in statuses),
+        rare=bool(p.rare is not None and p.rare[i]))
 
 
 # --------------------------------------------------------------------------- words
@@ -327,6 +366,9 @@ def _table(d: Detail) -> pd.DataFrame:
         rows.append(("Durbin–Watson", f"{durbin_watson(r.resid):.2f}" + ("（点数少，仅供参考）" if n < 8 else "")))
     else:
         rows.append(("Durbin–Watson", "—"))
+    if d.rare:
+        rows.append(("预测方法", "稀少事件按泊松计数模型(发生率含估计不确定性)：下列预测、区间和达标概率"
+                                 "与评估表相同，不取自上面的直线"))
     label = f"{d.target_year}年预测" + ("（期内累计新增）" if d.kind == "increment" else "")
     rows.append((label, f"{_num(d.forecast)}{unit}"))
     rows.append(("95%预测区间", f"［{_num(d.pi95[0])}，{_num(d.pi95[1])}］" if np.isfinite(d.pi95[0])
