@@ -247,7 +247,8 @@ DIAGNOSTICS_WORDS = {
            "resid_axis": "残差{unit}", "log": "（对数）", "title": "{name}：回归诊断",
            "sub": "{region} · {model}，{span}", "inc": "按每年新增量拟合；{year}年累计预测见表",
            "few": "点数少于3个：无残差诊断", "year": "年份",
-           "odd": "{year}年（单独主导趋势）", "forecast": "{year}年预测及95%区间", "target": "目标 {target}"},
+           "odd": "{year}年（单独主导趋势）", "forecast": "{year}年预测及95%区间", "target": "目标 {target}",
+           "forecast_rare": "{year}年预测及95%区间（泊松计数模型，非直线外推）"},
     "en": {"fit": "data and fit", "resid": "residuals by year", "cook": "Cook's distance by year",
            "obs": "observed", "line": "fitted trend", "without": "trend without {year}",
            "threshold": "Cook's distance = 1", "resid_axis": "residual{unit}", "log": " (log)",
@@ -255,7 +256,8 @@ DIAGNOSTICS_WORDS = {
            "inc": "fitted to yearly additions; the {year} total is in the table",
            "few": "fewer than 3 points: no residual diagnostics", "year": "year",
            "odd": "{year} (drives the trend)", "forecast": "{year} forecast, 95% interval",
-           "target": "target {target}"},
+           "target": "target {target}",
+           "forecast_rare": "{year} forecast, 95% interval (Poisson count model, not the line)"},
 }
 
 

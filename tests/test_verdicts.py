@@ -463,3 +463,48 @@ def test_detail_and_table_agree_on_an_exact_line_whatever_its_noise(model, exact
             np.testing.assert_allclose(_detail_numbers(d), t.loc[(CITY, ind), DETAIL_COLUMNS].to_numpy(float),
                                        rtol=1e-9, err_msg=f"{model} {ind} {noise}")
             assert d.p_attain == 1.0 and d.pi95[0] == pytest.approx(d.pi95[1]), (model, ind, noise)
+
+
+def test_diagnostics_figure_says_a_rare_count_forecast_is_not_the_line(plan):
+    """The forecast point of a rare stock is the Poisson law's: its legend says so, a line's does not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from qanalysis.analysis.detail import detail
+    from qanalysis.charts.diagnostics import diagnostics
+    from qanalysis.charts.export import close
+
+    ys = {2016: 0.0, 2017: 3.0, 2018: 6.0, 2019: 8.0, 2020: 11.0, 2021: 14.0, 2022: 17.0, 2023: 20.0, 2024: 23.0}
+    rows = [dict(region=CITY, indicator="zhejiang_made_intl_cert_stock", year=y, value=v, status="illustrative",
+                 source="test", note="") for y, v in ys.items()]
+    data = plan.__class__(plan=plan.plan, catalogue=plan.catalogue, regions=plan.regions, targets=plan.targets,
+                          observations=typed(pd.DataFrame(rows), OBSERVATION_COLUMNS), review=plan.review)
+    a = assess(data, regions=[CITY])
+    d = detail(a, CITY, "zhejiang_made_intl_cert_stock")
+    assert d.rare
+    fig = diagnostics(d)
+    labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    close(fig)
+    assert "2025年预测及95%区间（泊松计数模型，非直线外推）" in labels
+    line = detail(assess(ca.dataset()), CITY, "pass_rate")
+    fig = diagnostics(line)
+    labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    close(fig)
+    assert "2025年预测及95%区间" in labels and not any("泊松" in x for x in labels)
+
+
+def test_trajectory_draws_the_keep_window_the_rule_uses():
+    """保持100 reported at one decimal: the shaded band is [99.95, 100], the window P(attain) counts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from qanalysis.charts import plots
+
+    a = assess(ca.dataset())  # drinking_water 100, 100, 99.8, 100: one decimal
+    fig = plots.trajectory(a, CITY, "drinking_water")
+    ax = fig.axes[0]
+    (zone,) = [p for p in ax.patches if p.get_gid() == "target_zone"]
+    y = ax.transData.inverted().transform(zone.get_verts())[:, 1]
+    plots.close(fig)
+    assert y.max() == pytest.approx(100.0) and y.min() == pytest.approx(99.95)
+    assert a.panel.tol[a._row(CITY, "drinking_water")] == pytest.approx(0.05)

@@ -49,12 +49,13 @@ def diagnostics(d, lang: str = "zh") -> Figure:
         ax_fit.plot(grid, line(alt), color=hi_colour, lw=1.8, ls="--", gid="fit_without",
                     label=w["without"].format(year=flagged), zorder=3)
     if d.kind != "increment" and np.isfinite(d.forecast):
-        # the target-year forecast with its 95% interval, as the assessment states it
+        # the target-year forecast with its 95% interval, as the assessment states it (for a rare
+        # count the Poisson law's, so the legend says it is not the line's end)
         lo, hi = d.pi95
         err = None if not np.isfinite(lo) else [[d.forecast - lo], [hi - d.forecast]]
         ax_fit.errorbar([float(d.target_year)], [d.forecast], yerr=err, fmt="D", ms=8, color=theme.FORECAST,
                         ecolor=theme.FORECAST, elinewidth=2, capsize=6, zorder=6, gid="forecast_point",
-                        label=w["forecast"].format(year=d.target_year))
+                        label=w["forecast_rare" if d.rare else "forecast"].format(year=d.target_year))
         ax_fit.annotate(f"{_num(d.forecast)}", (float(d.target_year), d.forecast), xytext=(-10, 0),
                         textcoords="offset points", ha="right", va="center", fontsize=theme.SIZE_SMALL + 1,
                         color=theme.FORECAST, zorder=7,

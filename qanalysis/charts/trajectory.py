@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from . import theme
 from ..analysis.status import label as status_label
 from .frame import _badge, _chart_note, _finish, _new_figure, _ordered_legend
-from .text import _decimals, _isnum, _name, _pct, _quantified, _region_name, _row, _target_text, _tx, _unit, _with_unit, _wrap
+from .text import _isnum, _name, _pct, _quantified, _region_name, _row, _target_text, _tx, _unit, _with_unit, _wrap
 
 
 # ---------------------------------------------------------------- trajectory
@@ -140,7 +140,8 @@ def _draw_trajectory(ax, assessment, row: pd.Series, lang: str, compact: bool,
         elif comp == "<=":
             ax.axhspan(ylo, target, color=theme.TARGET_ZONE, alpha=0.12, lw=0, gid="target_zone", zorder=1.5)
         else:
-            tol = 0.5 * 10 ** (-_decimals(assessment, indicator))
+            # the met rule's own window (keep-at: the precision the values are reported in)
+            tol = float(assessment.panel.tol[assessment._row(region, indicator)])
             zlo, zhi = target - tol, target + tol
             if _isnum(ub):
                 zhi = min(zhi, float(ub))
