@@ -58,8 +58,10 @@ DATA_STATUS = {
 
 # ---------------------------------------------------------------- forecast models
 MODEL = {
-    "zh": {"linear": "线性趋势", "loglinear": "对数线性趋势", "log-linear": "对数线性趋势"},
-    "en": {"linear": "linear trend", "loglinear": "log-linear trend", "log-linear": "log-linear trend"},
+    "zh": {"linear": "线性趋势", "loglinear": "对数线性趋势", "log-linear": "对数线性趋势",
+           "poisson": "泊松计数模型(稀少事件)"},
+    "en": {"linear": "linear trend", "loglinear": "log-linear trend", "log-linear": "log-linear trend",
+           "poisson": "Poisson count model (rare events)"},
 }
 
 # ---------------------------------------------------------------- kinds and comparators

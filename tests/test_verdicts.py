@@ -508,3 +508,23 @@ def test_trajectory_draws_the_keep_window_the_rule_uses():
     plots.close(fig)
     assert y.max() == pytest.approx(100.0) and y.min() == pytest.approx(99.95)
     assert a.panel.tol[a._row(CITY, "drinking_water")] == pytest.approx(0.05)
+
+
+def test_trajectory_of_a_rare_count_names_the_poisson_law(plan):
+    """国家级质检中心, no centre in 2021–2024: legend and note say the forecast is the count model's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from qanalysis.charts import plots
+
+    rows = [dict(region=CITY, indicator="national_qi_centres_new", year=y, value=0.0, status="illustrative",
+                 source="test", note="") for y in range(2021, 2025)]
+    data = plan.__class__(plan=plan.plan, catalogue=plan.catalogue, regions=plan.regions, targets=plan.targets,
+                          observations=typed(pd.DataFrame(rows), OBSERVATION_COLUMNS), review=plan.review)
+    a = assess(data, regions=[CITY])
+    fig = plots.trajectory(a, CITY, "national_qi_centres_new")
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    plots.close(fig)
+    assert "泊松计数模型(稀少事件)预测" in texts
+    assert any("预测：泊松计数模型(稀少事件)" in t for t in texts)
+    assert not any("线性趋势" in t for t in texts)

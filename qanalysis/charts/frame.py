@@ -192,6 +192,9 @@ def _chart_note(assessment, rows: list[pd.Series], infos: list[dict], lang: str,
                                                             else (f" ({basis})" if basis else "")))
     if forecast and len(rows) == 1 and _isnum(rows[0].get("forecast")):
         model = str(rows[0].get("model", "") or "")
+        rare = assessment.panel.rare
+        if rare is not None and rare[assessment._row(rows[0]["region"], rows[0]["indicator"])]:
+            model = "poisson"  # the table's forecast of a rare count is the Poisson law's
         parts.append((f"预测：{t['model'].get(model, model)}，阴影为80%/95%预测区间" if lang == "zh"
                       else f"forecast: {t['model'].get(model, model)}, shaded 80%/95% prediction intervals"))
     parts.append(_sources([i["series"] for i in infos], lang))

@@ -52,6 +52,8 @@ def _draw_trajectory(ax, assessment, row: pd.Series, lang: str, compact: bool,
         fy = path["forecast"].astype(float).to_numpy()
         okf = np.isfinite(fy)
         model = str(row.get("model", "") or "")
+        if assessment.panel.rare is not None and assessment.panel.rare[assessment._row(region, indicator)]:
+            model = "poisson"  # drawn from the Poisson law, as the table's forecast (docs/methods.md §3)
         model_txt = t["model"].get(model or "linear", model)
         ax.plot(px[okf], fy[okf], color=theme.FORECAST, lw=lw, ls="--", gid="forecast",
                 label=t["forecast"].format(model=model_txt), zorder=3)
