@@ -1,0 +1,1 @@
+"""Reports: one notebook a region, run by papermill in worker processes."""
