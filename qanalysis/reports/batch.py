@@ -188,7 +188,7 @@ def _catch_stop_signals() -> dict:
 
     def stop(signum, _frame):
         raise _Signalled(signum)
-    old = {}
+    old = {signal.SIGINT: signal.getsignal(signal.SIGINT)}  # restored after a clean-up ignored it
     for name in _STOP_SIGNALS:
         sig = getattr(signal, name, None)
         if sig is not None:
@@ -246,15 +246,13 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
             print(f"qanalysis reports: {describe_stale(stale)}", file=sys.stderr)
         swept = sweep_dead(out_dir)
         if swept:
-            print(f"qanalysis reports: removed {len(swept)} temporary folder(s) of killed "
-                  f"batches: {', '.join(swept)}", file=sys.stderr)
+            print(f"qanalysis reports: removed {len(swept)} leftover(s) of killed batches: "
+                  f"{', '.join(swept)}", file=sys.stderr)
         return _run_locked(asked, jobs, out_dir, data_dir, notebook, timeout, resume, scheduler,
                            lang, progress, summary)
     finally:
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
-        if old_handlers:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
         lock.release()
 
 

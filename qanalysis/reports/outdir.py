@@ -64,7 +64,7 @@ class BatchLock:
         self.fd: int | None = None
 
     def acquire(self) -> dict | None:
-        import fcntl
+        import fcntl  # POSIX only: imported where the lock is taken
 
         while True:
             try:

@@ -47,7 +47,7 @@ def _prctl_pdeathsig():
     if not sys.platform.startswith("linux"):
         return None
     try:
-        import ctypes
+        import ctypes  # only the worker needs libc
 
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
@@ -94,6 +94,10 @@ class _Worker:
         self.kernel_peak_mb = None
         # kernel sockets and connection files; the PID lets a later batch prove it dead
         self.sock_dir = tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-")
+        if len(self.sock_dir) > 90:  # a socket path has ~107 bytes at most (sun_path)
+            os.rmdir(self.sock_dir)
+            self.sock_dir = tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-", dir="/tmp")
+        self.n_kernels = 0
         self._exporter = None
         self.current_out: Path | None = None  # the output folder of the report running now
         self.starting_km = None
@@ -105,7 +109,8 @@ class _Worker:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        stem = os.path.join(self.sock_dir, f"k{time.monotonic_ns()}")
+        self.n_kernels += 1
+        stem = os.path.join(self.sock_dir, f"k{self.n_kernels}")
         # the connection file beside the sockets, not a stray /tmp/tmpXXXX.json
         km = AsyncKernelManager(kernel_name=name, transport="ipc", ip=stem,
                                 connection_file=stem + ".json")
