@@ -2,11 +2,16 @@
 
 Write to a temporary file in the same folder, flush and fsync, then
 ``os.replace`` — atomic on POSIX and Windows within one file system.
+
+Temporary names carry the writer's PID (``.NAME.tmp-PID-XXXX``, ``.NAME.old-PID``)
+so that what a killed writer left can be proven dead and removed later
+(:func:`remove_leftovers`).
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +22,65 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _tmp_prefix(target: Path) -> str:
+    return f".{target.name}.tmp-{os.getpid()}-"
+
+
+# .NAME.tmp-PID-XXXX (a file or folder being written) or .NAME.old-PID (a folder being replaced)
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>[0-9]+)(?:-.*)?$")
+
+
+def pid_alive(pid: int) -> bool:
+    """True unless ``pid`` is certainly not a running process (errs on the side of alive)."""
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's live process
+        return True
+    return True
+
+
+def remove_leftovers(folder: str | os.PathLike, pids: set[int] | None = None,
+                     name: str | None = None) -> list[str]:
+    """Remove what killed atomic writers left in ``folder``; return the names removed.
+
+    A leftover is removed only when its writer is proven gone: its PID (in the
+    name) is not alive, or is one of ``pids`` (writers the caller just killed or
+    is itself). ``name`` limits it to one target. A folder half-way through
+    :func:`atomic_dir`'s swap (the old one moved aside, the new one not yet in
+    place) is restored rather than removed.
+    """
+    folder = Path(folder)
+    removed: list[str] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        m = _LEFTOVER.match(p.name)
+        if not m or (name is not None and m["name"] != name):
+            continue
+        pid = int(m["pid"])
+        if not (pid in pids if pids is not None else not pid_alive(pid)):
+            continue
+        target = folder / m["name"]
+        try:
+            if m["what"] == "old" and not target.exists():
+                os.replace(p, target)  # killed between the two renames of atomic_dir
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            removed.append(p.name)
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def _usual_mode(path: Path, directory: bool = False) -> None:
@@ -33,7 +97,7 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or (target.suffix + ".tmp"), dir=target.parent
+        prefix=_tmp_prefix(target), suffix=suffix or (target.suffix + ".tmp"), dir=target.parent
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -78,13 +142,13 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(target), dir=target.parent))
     try:
         yield tmp
         _usual_mode(tmp, directory=True)
         old = None
         if target.exists():
-            old = target.with_name(f".{target.name}.old.{os.getpid()}")
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
         os.replace(tmp, target)
         if old is not None:

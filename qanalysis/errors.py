@@ -41,6 +41,23 @@ class Problem:
 class QAnalysisError(Exception):
     """An error the user can act on; the CLI prints its message, no traceback."""
 
+    exit_code = 1
+
+
+class UsageError(QAnalysisError):
+    """A command-line argument (or its Python counterpart) that cannot work: exit status 2."""
+
+    exit_code = 2
+
+
+class BusyError(QAnalysisError):
+    """Another process holds what this command needs (e.g. the output folder); try later.
+
+    Exit status 75 (``EX_TEMPFAIL`` of sysexits.h: a temporary failure, retry later).
+    """
+
+    exit_code = 75
+
 
 @dataclass
 class InputError(QAnalysisError):

@@ -8,7 +8,8 @@ Headless Chromium (Debian's ``chromium`` + ``chromium-driver``) driven by Seleni
 
 Each asserts: a chart image after start (the city, its first off-track indicator), the
 indicator kept across city → county → city, the table's region and indicator equal to
-the widgets', a Chinese fragment typed in the search box finds its indicator, no widget
+the widgets', a Chinese fragment typed in the search box finds its indicator, 回归诊断
+shows the chosen series' diagnostics chart and detail table and follows a region change, no widget
 error, no browser console error, no request to any address but 127.0.0.1/localhost, and
 the embedded CJK font loaded. The browser runs with a font configuration holding no CJK
 font (DejaVu and Liberation only), like a machine without one, so the screenshots show
@@ -318,6 +319,18 @@ def _exercise(driver, shots: Path, prefix: str):
     _, table = _wait_drawn(driver, ref.regions[1], SEARCH[1], view="compare")
     assert all(names[c] in table[3] for c in ref.regions), table[3]
     driver.save_screenshot(str(shots / f"{prefix}-3-compare.png"))
+
+    # 回归诊断: the statsmodels detail of the chosen series, following a region change while on
+    driver.find_element(By.XPATH, "//div[contains(@class,'qa-explorer')]//button[normalize-space()='回归诊断']").click()
+    chart, table = _wait_drawn(driver, ref.regions[1], SEARCH[1], view="diagnostics")
+    assert chart[4] >= 640, f"diagnostics shown only {chart[4]:.0f} px wide"
+    assert "回归明细" in table[3] and "Durbin–Watson" in table[3] and names[ref.regions[1]] in table[3], table[3]
+    driver.execute_script(f"document.querySelector({json.dumps(CHART)}).scrollIntoView({{block: 'start'}})")
+    time.sleep(0.3)
+    driver.save_screenshot(str(shots / f"{prefix}-4-diagnostics.png"))
+    driver.find_element(By.XPATH, "//div[contains(@class,'qa-explorer')]//button[contains(., '上一地区')]").click()
+    _, table = _wait_drawn(driver, ref.city, SEARCH[1], view="diagnostics")
+    assert names[ref.city] in table[3] and SEARCH[2] in table[3], table[3]
 
 
 def _check_clean(driver, extra_error_selectors: tuple[str, ...] = ()):

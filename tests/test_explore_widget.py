@@ -6,6 +6,7 @@ import re
 import socket
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -141,6 +142,97 @@ def test_select_sets_everything_at_once_with_one_draw(ex):
     assert ex.draw_count == drawn + 1 and ex.search_box.value == ""
 
 
+# ---------------------------------------------------------------- regression diagnostics
+
+def _png_size(chart_html: str) -> tuple[int, int]:
+    import base64
+    import struct
+
+    png = base64.b64decode(re.search(r'base64,([^"]+)"', chart_html).group(1))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", png[16:24])
+
+
+def test_diagnostics_view_shows_the_chosen_series_regression_and_follows_changes(ex, assessment):
+    from qanalysis.analysis.detail import detail
+    from qanalysis.explore.widget import DIAGNOSTICS_SIZE
+
+    county = ex.regions[3]
+    ex.region_box.value = county
+    assert ex.detail_count == 0  # nothing fitted until the view is asked for: the start stays fast
+    drawn = ex.draw_count
+    ex.view_box.value = "diagnostics"  # the 回归诊断 button
+    ind = ex.indicator
+    assert _img(ex) == (county, ind, "diagnostics") and ex.draw_count == drawn + 1
+    assert 'class="qa-diag"' in ex.chart.value and "回归诊断" in ex.chart.value
+    assert _png_size(ex.chart.value) == tuple(round(96 * v) for v in DIAGNOSTICS_SIZE)
+    assert ex.detail_count == 1
+    # the table is the statsmodels detail of the same series, in the explorer's notation
+    d = detail(assessment, county, ind)
+    table = ex.table_html.value
+    assert f'data-region="{county}" data-indicator="{ind}" data-view="diagnostics"' in table
+    assert "回归明细(statsmodels)" in table and "qa-detail" in table
+    for item in ("斜率（每年）及95%置信区间", "R²", "Durbin–Watson", "最大Cook距离"):
+        assert f">{item}<" in table and f">{d.table.loc[item, '数值']}<" in table
+    row = ex.row()
+    trend = tables.table_frame(ex.table[(ex.table.region == county) & (ex.table.indicator == ind)],
+                               ["forecast", "pi80", "target"], assessment.data.catalogue).iloc[0]
+    for text in trend:  # forecast, interval and target written as the trend table writes them
+        assert f">{text}<" in table, (text, table)
+    assert abs(d.forecast - row["forecast"]) < 1e-6 * max(1.0, abs(row["forecast"]))
+    assert "OLS Regression Results" in str(ex.detail().summary())
+
+    # region and indicator changes are followed while the view is on, one fit each
+    ex.next_button.click()
+    assert _img(ex) == (ex.regions[4], ind, "diagnostics") and ex.detail_count == 2
+    assert ex.region_names[ex.regions[4]] in ex.table_html.value
+    ex.search_box.value = "数控"
+    assert _img(ex) == (ex.regions[4], "equipment_nc_rate", "diagnostics") and ex.detail_count == 3
+    assert 'data-indicator="equipment_nc_rate" data-view="diagnostics"' in ex.table_html.value
+    # back to the trend and again: the fit is kept, the chart redrawn
+    ex.view_box.value = "trend"
+    ex.view_box.value = "diagnostics"
+    assert _img(ex)[2] == "diagnostics" and ex.detail_count == 3
+    assert ex.errors == []
+
+
+def test_diagnostics_say_when_a_single_year_drives_the_verdict(assessment):
+    from qanalysis.analysis.detail import detail, influence_sentence
+
+    t = assessment.table
+    flagged = next((r.region, r.indicator) for r in t.itertuples()
+                   if r.n_points >= 5 and detail(assessment, r.region, r.indicator).influential)
+    ex = Explorer(assessment, region=flagged[0], indicator=flagged[1], view="diagnostics", font=False)
+    sentence = influence_sentence(detail(assessment, *flagged))
+    assert sentence and f"⚠ {sentence}" in ex.table_html.value and "qa-influence" in ex.table_html.value
+    assert ex.errors == []
+
+
+def test_diagnostics_of_a_series_with_one_point_is_one_chinese_line():
+    import qanalysis
+    from qanalysis.analysis.assess import assess
+    from qanalysis.errors import QAnalysisError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "built in memory": fill=False never reads the processed folder
+        published = assess(qanalysis.load(fill=False))  # published values only: most series are short
+    t = published.table
+    one = t[t["n_points"] == 1].iloc[0]
+    ex = Explorer(published, region=one["region"], indicator=one["indicator"], font=False)
+    ex.view_box.value = "diagnostics"
+    assert "<img" not in ex.chart.value
+    message = re.search(r'<div class="qa-diag-message"[^>]*>([^<]*)</div>', ex.chart.value).group(1)
+    assert message == f"{one['region_name']}·{one['name_zh']}只有1个数据点，回归至少需要2个，无法做回归诊断。"
+    assert 'data-view="diagnostics"' in ex.table_html.value and one["name_zh"] in ex.table_html.value
+    assert ex.errors == []
+    with pytest.raises(QAnalysisError, match="at least 2"):
+        ex.detail()
+    # a series that has a trend draws its diagnostics
+    enough = t[(t["n_points"] >= 3) & (t["region"] == one["region"])].iloc[0]
+    ex.select(indicator=enough["indicator"])
+    assert _img(ex) == (one["region"], enough["indicator"], "diagnostics") and ex.errors == []
+
+
 def test_unknown_region_is_a_message(assessment):
     from qanalysis.errors import QAnalysisError
 
@@ -195,9 +287,10 @@ def test_font_html_embeds_every_character_the_explorer_shows(assessment):
     m = re.search(r"base64,([A-Za-z0-9+/=]+)\)", css)
     assert m and "qanalysis-cjk" in css and "select,option" in css
     cmap = TTFont(io.BytesIO(base64.b64decode(m.group(1)))).getBestCmap()
-    ex = Explorer(assessment, font=False)
+    ex = Explorer(assessment, font=False, view="diagnostics")
+    diagnostics = ex.table_html.value
     ex.view_box.value = "compare"
-    shown = "".join([ex.table_html.value, ex.widget.children[0].value, server.PAGE_TITLE, server.PAGE_INTRO]
+    shown = "".join([ex.table_html.value, diagnostics, ex.widget.children[0].value, server.PAGE_TITLE, server.PAGE_INTRO]
                     + [label for label, _ in ex.indicator_box.options]
                     + [label for label, _ in ex.region_box.options]
                     + [b.description for b in (ex.prev_button, ex.next_button)] + list(ex.view_box._options_labels)

@@ -486,6 +486,45 @@ def test_on_the_real_assessment():
     plots.close(fig)
 
 
+def test_small_multiples_of_the_largest_category_read_at_notebook_size():
+    """Notebook 01 shows the page at 80 dpi, about 80 % wide: ticks sized from the panel stay
+    legible, and a baseline square sitting on the axis floor is drawn whole."""
+    import qanalysis
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = qanalysis.load()
+    a = assess(data, regions=[data.plan.city_code])
+    city = str(data.plan.city_code)
+    tab = a.table.loc[a.table.region == city]
+    category = tab["category"].value_counts().index[0]
+    n = int((tab["category"] == category).sum())
+    assert n > 12  # the long category the old 6-column grid squeezed
+    fig = plots.small_multiples(a, city, category)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig.dpi = 80  # lay out and draw as the notebook shows it (reports.show)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    panels = [ax for ax in fig.axes if ax.get_visible() and by_gid(ax, "status_badge")]
+    assert len(panels) == n
+    page = fig.bbox
+    for ax in panels:
+        assert ax.get_position().width > 1 / 6  # four columns at most (six made 8-px ticks)
+        sizes = {t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()}
+        assert min(sizes) >= 11, sizes
+        for line in by_gid(ax, "baseline"):
+            assert not line.get_clip_on()
+            box = line.get_window_extent(renderer)
+            assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+    # a baseline of 0 for a running total sits on the axis floor: part of it lies below the axes
+    floors = [line for ax in panels for line in by_gid(ax, "baseline")
+              if line.get_window_extent(renderer).y0 < ax.get_window_extent(renderer).y0]
+    assert floors
+    plots.close(fig)
+
+
 def test_new_increment_without_baseline_still_starts_at_zero_in_base_year():
     fa = assessed(fake_dataset())
     m = (fa.table.region == CITY) & (fa.table.indicator == "std_new")

@@ -114,8 +114,11 @@ def test_failures_resume_and_atomic_rerun(data_dir, tmp_path, behaviour, capsys)
     # leaves the previous good report untouched and records the failure
     with open(data_dir / "regions.csv", "a", encoding="utf-8") as fh:
         fh.write("330304,瓯海区,x,county,,1\n")
+    capsys.readouterr()
     s = _run(data_dir, out, resume=True, regions=["330300", "01"])
     assert "data_sha256" in s.rerun_all_reason
+    # said even without a progress bar (_run passes progress=False)
+    assert "rerunning every region" in capsys.readouterr().err
     m = _manifest(out)
     assert sorted(m["ran"]) == ["01", "330300"]
     assert s.exit_code == 1 and m["regions"]["330300"]["status"] == "failed"
@@ -219,9 +222,11 @@ def test_a_failing_a_hanging_and_a_slow_notebook(data_dir, tmp_path, notebook, s
         assert "REPORT-BODY 01" in (out / "01" / "01.html").read_text(encoding="utf-8")
     else:
         assert not (out / "01").exists()  # nothing half-made in place
-        assert (out / r["details"] / "error.txt").is_file()
+        error_txt = (out / r["details"] / "error.txt").read_text(encoding="utf-8")
+        assert "\x1b" not in error_txt  # a file to read: no terminal colour codes
     if kind == "cell_error":
         assert "boom in 01" in r["error"]
+        assert "ValueError" in error_txt and "boom in 01" in error_txt  # the traceback is kept
     if kind == "cell_timeout":
         assert (out / "_failed" / "01" / "01.partial.ipynb").is_file()
         assert "exceeded its limit of 6 s" in r["error"] and "import time" in r["error"]  # names the cell

@@ -1,4 +1,11 @@
-"""Small multiples: every indicator of one category for one region."""
+"""Small multiples: every indicator of one category for one region.
+
+Type is sized from the panel, not fixed: a panel is at least a quarter of the
+page wide (at most four columns; a long category gets more rows), so its tick
+labels stay ≥ 12 pt and read at the ~80 % a notebook shows the page at. The
+point markers (observed values, the baseline square) are not clipped at the
+panel's edge: a baseline of 0 on the floor of the axis shows whole.
+"""
 from __future__ import annotations
 
 import math
@@ -15,6 +22,19 @@ from .frame import _badge, _chart_note, _finish, _new_figure, _ordered_legend
 from .text import _category_label, _isnum, _name, _pct, _region_name, _tx, _unit, _wrap, short_name
 from .trajectory import _draw_trajectory
 
+MAX_COLUMNS = 4
+# markers drawn whole even where they sit on the panel's edge (a count's 0 on the floor)
+_UNCLIPPED = ("baseline", "obs_published", "obs_provisional", "obs_illustrative")
+
+
+def panel_sizes(panel_width_in: float) -> dict[str, float]:
+    """Font sizes (pt) and title pad for a panel ``panel_width_in`` inches wide."""
+    w = panel_width_in
+    title = min(14.0, max(11.0, 3.6 * w))
+    badge = min(11.0, max(9.0, 3.2 * w))
+    # the pad holds the status badge between the title and the axes
+    return {"title": title, "tick": min(13.0, max(11.0, 3.8 * w)), "badge": badge, "pad": 2.1 * badge + 2}
+
 
 # ---------------------------------------------------------------- small multiples
 
@@ -26,25 +46,26 @@ def small_multiples(assessment, region: str, category: str, lang: str = "zh") ->
     if not len(rows):
         raise QAnalysisError(f"no indicators of category {category!r} for region {region!r}")
     n = len(rows)
-    ncols = n if n <= 3 else (4 if n <= 12 else 5 if n <= 20 else 6)
+    ncols = min(n, MAX_COLUMNS)
     nrows = math.ceil(n / ncols)
     fig = _new_figure(theme.SLIDE if nrows <= 3 else theme.A4_LANDSCAPE, a4="landscape")
-    if nrows > 3:
+    if nrows > 3:  # a long category: more rows of the same height, not smaller panels
         fig.set_size_inches(theme.SLIDE[0], max(theme.SLIDE[1], 2.35 * nrows + 1.2))
     # a last, short row of the grid holds the page legend, so the layout makes room for it
     gs = fig.add_gridspec(nrows + 1, ncols, height_ratios=[1.0] * nrows + [0.18 * max(1, nrows / 3)])
     axes = np.array([[fig.add_subplot(gs[i, j]) for j in range(ncols)] for i in range(nrows)])
     legend_ax = fig.add_subplot(gs[nrows, :])
     legend_ax.axis("off")
-    # fewer, wider panels get larger type
-    sizes = ({"title": 11, "tick": 9, "badge": 8.5, "pad": 22} if ncols >= 4 else
-             {"title": 14, "tick": 12, "badge": 11, "pad": 28})
+    sizes = panel_sizes(fig.get_figwidth() / ncols)  # wider panels, larger type
     # characters a panel title holds: panel width / CJK glyph width, less the gaps
-    width = max(6, int(theme.SLIDE[0] / ncols * 72 / sizes["title"] * 0.78))
+    width = max(6, int(theme.SLIDE[0] / ncols * 72 / sizes["title"] * 0.82))
     infos = []
     for ax, (_, row) in zip(axes.flat, rows.iterrows()):
         info = _draw_trajectory(ax, assessment, row, lang, compact=True, tick_size=sizes["tick"])
         infos.append(info)
+        for line in ax.get_lines():
+            if line.get_gid() in _UNCLIPPED:
+                line.set_clip_on(False)
         if lang == "zh":
             title = _wrap(short_name(_name(row, lang), 2 * width), width)
         else:  # Latin glyphs are about half as wide: two lines of 2×width characters

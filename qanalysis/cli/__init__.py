@@ -29,12 +29,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line (which argument, why), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="qanalysis",
         description="Track the indicators of a five-year quality plan: 质量强市规划指标监测.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == only:
@@ -57,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except QAnalysisError as exc:
         print(f"qanalysis {args.command}: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except BrokenPipeError:  # `qanalysis assess --csv | head`: the reader left, not an error
         import os
 

@@ -1,23 +1,46 @@
 """``qanalysis reports``: run the county report notebook for every region."""
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 
 from .. import config
-from ..reports.batch import run_reports
+from ..reports.batch import BatchInterrupted, run_reports
 from ..reports.jobs import excerpt
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a finite number above 0 (nan, inf, 0 and -1 are refused here, not later)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds above 0")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of workers, 1 or more")
+    return value
 
 
 def configure_parser(parser) -> None:
     parser.add_argument("--region", nargs="+", action="extend", metavar="CODE",
                         help="region code(s), e.g. 330302 (default: every region of the plan)")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+    parser.add_argument("--jobs", type=_workers, default=None, metavar="N",
                         help="parallel workers (default: number of CPUs)")
     parser.add_argument("--out", default=str(config.REPORTS_DIR), metavar="DIR",
                         help="output folder (default: reports/)")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="processed data folder (default: the plan's, as qanalysis.load())")
-    parser.add_argument("--timeout", type=float, default=600, metavar="S",
+    parser.add_argument("--timeout", type=_seconds, default=600, metavar="S",
                         help="wall-clock limit of one report in seconds (default 600)")
     parser.add_argument("--resume", action="store_true",
                         help="rerun only missing or failed reports (everything if the data changed)")
@@ -31,10 +54,14 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    s = run_reports(regions=args.region, jobs=args.jobs, out_dir=args.out, data_dir=args.data_dir,
-                    notebook=args.notebook, timeout=args.timeout, resume=args.resume,
-                    scheduler=args.scheduler, lang=args.lang, progress=not args.no_progress,
-                    summary=not args.no_summary)
+    try:
+        s = run_reports(regions=args.region, jobs=args.jobs, out_dir=args.out,
+                        data_dir=args.data_dir, notebook=args.notebook, timeout=args.timeout,
+                        resume=args.resume, scheduler=args.scheduler, lang=args.lang,
+                        progress=not args.no_progress, summary=not args.no_summary)
+    except BatchInterrupted as exc:
+        print(f"qanalysis reports: {exc}", file=sys.stderr)
+        return exc.exit_code
     ran = [c for c in s.results if s.results[c].get("finished", "") >= s.started]
     print(f"{len(s.ok)} of {len(s.results)} reports ok ({len(ran)} run now, {s.elapsed_s:.1f} s, "
           f"{s.jobs} worker(s)) → {s.out_dir}")

@@ -22,7 +22,8 @@ JUPYTER_DIR = Path(__file__).resolve().parent / "jupyter"  # holds voila/templat
 PAGE_NAME = "质量强市指标查看器.ipynb"
 
 PAGE_TITLE = "# 质量强市“十四五”规划指标查看器"
-PAGE_INTRO = ("选择地区和指标查看走势、目标与2025年预测;“各地对比”显示一项指标在各地区的情况。"
+PAGE_INTRO = ("选择地区和指标查看走势、目标与2025年预测;“各地对比”显示一项指标在各地区的情况;"
+              "“回归诊断”显示所选序列的回归明细与诊断图。"
               "标有“示例数据”的数值由程序生成,并非公开发布的统计数据。")
 # no JupyterLab bars on this page: the chart may be taller
 PAGE_CODE = 'from qanalysis.explore import Explorer\n\nExplorer(chart_max_height="calc(100vh - 290px)")'

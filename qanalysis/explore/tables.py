@@ -222,6 +222,42 @@ def table_view(rows: pd.DataFrame, columns: Sequence[str], catalogue: pd.DataFra
     return styler.set_table_attributes('class="qa-table"')
 
 
+def detail_view(d, catalogue: pd.DataFrame | None = None, caption: str | None = None):
+    """A regression detail (:class:`qanalysis.analysis.detail.Detail`) as "项目 | 值" lines.
+
+    The statistics (slope, R², Durbin–Watson, Cook's distance …) are ``d.table``'s own
+    words; the forecast, its intervals and the target are rewritten as the assessment
+    tables write them (the indicator's decimals, "%" on the number, "~" between the
+    ends), so the two tables of the explorer read the same.
+    """
+    dec = indicator_decimals(catalogue).get(str(d.indicator), {})
+    unit = str(d.unit or "")
+    decimals = max(dec.get("value", 0), 1) if unit == "%" else dec.get("value", 0)
+
+    def value(v) -> str:
+        return format_value(v, unit, decimals)
+
+    def interval(lo_hi) -> str | None:
+        lo, hi = lo_hi
+        return f"{value(lo)} ~ {value(hi)}" if _isnum(lo) and _isnum(hi) else None
+
+    frame = d.table.copy()
+    rewrite = {"95%预测区间": interval(d.pi95), "80%预测区间": interval(d.pi80),
+               "目标": format_value(d.target, unit, _enough(d.target, dec.get("target", 0)), d.comparator)}
+    for item in frame.index:
+        text = rewrite.get(item)
+        if str(item).startswith(f"{d.target_year}年预测"):
+            text = value(d.forecast)
+        if text is not None and text != MISSING:
+            frame.loc[item, frame.columns[0]] = text
+    frame = frame.reset_index()
+    frame.columns = ["项目", "值"]
+    styler = frame.style.hide(axis="index").hide(axis="columns")
+    if caption:
+        styler = styler.set_caption(html.escape(caption))
+    return styler.set_table_attributes('class="qa-table qa-detail"')
+
+
 def _swatch(status: str) -> str:
     s = STATUSES.get(status)
     return f"; border-left: 0.8em solid {s.colour}; padding-left: 0.5em" if s else ""

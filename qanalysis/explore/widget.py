@@ -13,7 +13,10 @@ the ``qanalysis explore`` page only displays it. All logic lives here:
   list. The search matches any part of the Chinese name, the plan's other
   wordings of it, the category, the status or the id ("数控" finds 装备数控化率).
 - ◀ / ▶ step through the regions; "各地对比" shows one indicator across all
-  regions (the ranking chart) with a table of the regions.
+  regions (the ranking chart) with a table of the regions; "回归诊断" shows the
+  statsmodels regression of the chosen series (``analysis.detail``: the
+  diagnostics chart and its table), computed only when shown and following
+  every region and indicator change while it is on.
 - The table beside the chart always shows the current selection.
 
 ipywidgets 8 resets a Dropdown to its first option whenever its options are
@@ -33,7 +36,7 @@ from ..errors import QAnalysisError
 from ..analysis.status import STATUSES
 from . import page, tables
 
-TREND, COMPARE = "trend", "compare"
+TREND, COMPARE, DIAGNOSTICS = "trend", "compare", "diagnostics"
 ALL_CATEGORIES = ""
 
 # Table columns: one region × one indicator (shown as 项目 | 值 lines), and all regions.
@@ -45,6 +48,10 @@ COMPARE_COLUMNS = ["region_name", "current", "target", "forecast", "p_attain", "
 # need: JupyterLab keeps ~130 px of toolbars and status bar, so 1366×768 (a ~657-px-high
 # browser viewport) leaves controls, chart and the table beside it in view.
 CHART_MAX_HEIGHT = "calc(100vh - 360px)"
+# The diagnostics hold three panels: drawn larger than a trajectory and not capped to the
+# viewport's height (the reader scrolls), so their year labels stay apart and legible.
+DIAGNOSTICS_SIZE = (10.5, 6.0)
+CHART_MIN_WIDTH = {DIAGNOSTICS: "660px"}  # beside JupyterLab's sidebar the table gives way (goes below)
 
 _CSS = """
 <style>
@@ -52,6 +59,8 @@ _CSS = """
 .qa-explorer .qa-controls .widget-label{min-width:2.5em;}
 .qa-explorer .qa-chart img{width:auto;height:auto;max-width:100%;max-height:var(--qa-chart-max-height);
   min-height:220px;object-fit:contain;display:block;}
+.qa-explorer .qa-chart img.qa-diag{max-height:none;}
+.qa-explorer .qa-chart .qa-diag-message{padding:12px 4px;font-size:14px;color:#444;}
 .qa-explorer table.qa-table{border-collapse:collapse;font-size:13px;line-height:1.35;width:100%%;}
 .qa-explorer table.qa-table td,.qa-explorer table.qa-table th{padding:3px 6px;border-bottom:1px solid #e3e3e3;
   text-align:left;vertical-align:top;}
@@ -96,6 +105,9 @@ class Explorer:
         self.errors: list[str] = []
         self._held = False
         self._drawn_key: tuple | None = None
+        self.detail_count = 0  # statsmodels fits run for the diagnostics view
+        self._detail_key: tuple | None = None
+        self._detail_value = None
 
         region = str(region or self.city)
         if region not in self.regions:
@@ -109,8 +121,10 @@ class Explorer:
                                      layout=w.Layout(width="190px"), style={"description_width": "2.5em"})
         self.prev_button = w.Button(description="◀ 上一地区", tooltip="上一个地区", layout=w.Layout(width="96px"))
         self.next_button = w.Button(description="下一地区 ▶", tooltip="下一个地区", layout=w.Layout(width="96px"))
-        self.view_box = w.ToggleButtons(options=[("单地区走势", TREND), ("各地对比", COMPARE)], value=view,
-                                        style={"button_width": "88px"})
+        self.view_box = w.ToggleButtons(
+            options=[("单地区走势", TREND), ("各地对比", COMPARE), ("回归诊断", DIAGNOSTICS)], value=view,
+            tooltips=["本地区该指标的走势与预测", "该指标在各地区的情况", "本地区该指标趋势回归的明细与诊断图"],
+            style={"button_width": "88px"})
         self.category_box = w.Dropdown(options=[("全部类别", ALL_CATEGORIES)] + [(c, c) for c in self.categories],
                                        value=ALL_CATEGORIES, description="类别",
                                        layout=w.Layout(width="170px"), style={"description_width": "2.5em"})
@@ -123,7 +137,7 @@ class Explorer:
                                         layout=w.Layout(flex="1 1 420px", min_width="320px"),
                                         style={"description_width": "2.5em"})
         self.match_note = w.HTML(layout=w.Layout(margin="0 0 0 8px"))
-        self.chart = w.HTML(layout=w.Layout(flex="1 1 520px", min_width="320px"))
+        self.chart = w.HTML(layout=w.Layout(flex="1 1 520px", min_width=CHART_MIN_WIDTH.get(view, "320px")))
         self.chart.add_class("qa-chart")
         self.table_html = w.HTML(layout=w.Layout(flex="1 1 300px", min_width="280px", max_width="480px"))
         self.table_html.add_class("qa-table-box")
@@ -194,6 +208,32 @@ class Explorer:
             out.append(i)
         return out
 
+    def detail(self):
+        """The statsmodels regression of the chosen series (:class:`qanalysis.analysis.detail.Detail`:
+        ``.summary()``, ``.table``), fitted once per series; raises ``QAnalysisError`` below 2 points."""
+        key = (self.region, self.indicator)
+        if key != self._detail_key:
+            from ..analysis.detail import detail  # statsmodels is imported only when a detail is asked for
+
+            try:
+                self._detail_value = detail(self.assessment, *key)
+            except QAnalysisError as exc:  # kept, so the message is not recomputed on every redraw
+                self._detail_value = exc
+            self._detail_key = key
+            self.detail_count += 1
+        if isinstance(self._detail_value, QAnalysisError):
+            raise self._detail_value
+        return self._detail_value
+
+    def detail_message(self) -> str:
+        """One Chinese line saying why the chosen series has no regression detail."""
+        r = self.row()
+        n = int(r["n_points"]) if tables._isnum(r["n_points"]) else 0
+        what = f"{self.region_names[self.region]}·{r['name_zh']}"
+        if n < 2:
+            return f"{what}只有{n}个数据点，回归至少需要2个，无法做回归诊断。"
+        return f"{what}无法做回归诊断：对数线性模型要求各年数值为正。"
+
     # ------------------------------------------------------------ actions
 
     def select(self, region: str | None = None, indicator: str | None = None, view: str | None = None) -> None:
@@ -220,8 +260,10 @@ class Explorer:
 
     def refresh(self) -> None:
         """Draw the chart (when what it shows changed) and the table for the current selection."""
+        # the all-region chart does not depend on the region; the trend and diagnostics do
         key = (self.view, self.indicator) if self.view == COMPARE else (self.view, self.region, self.indicator)
         if key != self._drawn_key:
+            self.chart.layout.min_width = CHART_MIN_WIDTH.get(self.view, "320px")
             self._draw_chart()
             self._drawn_key = key
         self._draw_table()
@@ -233,16 +275,31 @@ class Explorer:
 
         from ..charts import plots  # matplotlib only when a chart is drawn
 
+        css = ""
         if self.view == COMPARE:
             fig = plots.ranking(self.assessment, self.indicator)
             size = (9.5, 5.6)
+        elif self.view == DIAGNOSTICS:
+            from ..charts.diagnostics import diagnostics  # the figure module only when the view is on
+
+            try:
+                d = self.detail()
+            except QAnalysisError:  # too few points: one line in the chart's place
+                self.chart.value = (f'<div class="qa-diag-message" data-region="{self.region}" '
+                                    f'data-indicator="{self.indicator}" data-view="{self.view}">'
+                                    f'{html.escape(self.detail_message())}</div>')
+                self.draw_count += 1
+                return
+            fig = diagnostics(d)
+            size, css = DIAGNOSTICS_SIZE, ' class="qa-diag"'
         else:
             fig = plots.trajectory(self.assessment, self.region, self.indicator)
             size = page.SCREEN_SIZE
         png = page.figure_png(fig, size)
         what = (f"{self.row()['name_zh']} · 各地对比" if self.view == COMPARE
-                else f"{self.region_names[self.region]} · {self.row()['name_zh']}")
-        self.chart.value = (f'<img alt="{html.escape(what)}" data-region="{self.region}" '
+                else f"{self.region_names[self.region]} · {self.row()['name_zh']}"
+                + (" · 回归诊断" if self.view == DIAGNOSTICS else ""))
+        self.chart.value = (f'<img{css} alt="{html.escape(what)}" data-region="{self.region}" '
                             f'data-indicator="{self.indicator}" data-view="{self.view}" '
                             f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">')
         self.draw_count += 1
@@ -263,8 +320,20 @@ class Explorer:
             rows = self.table[(self.table["region"] == self.region) & (self.table["indicator"] == self.indicator)]
             view = tables.table_view(rows, TREND_COLUMNS, self.catalogue, transpose=True)
         note = ""
+        if self.view == DIAGNOSTICS:
+            try:
+                d = self.detail()
+            except QAnalysisError:  # the chart says why; the table stays the series' assessment
+                pass
+            else:
+                caption = f"回归明细(statsmodels):{d.region_name}·{d.name_zh}"
+                view = tables.detail_view(d, self.catalogue, caption=caption)
+                if d.influential:  # the one year that drives the verdict, said under the table too
+                    from ..analysis.detail import influence_sentence  # loaded with the detail it describes
+
+                    note = f'<div class="qa-note qa-influence">⚠ {html.escape(influence_sentence(d))}</div>'
         if bool(rows["has_illustrative"].fillna(False).astype(bool).any()):
-            note = '<div class="qa-note">⚠ 含示例数据(程序生成,非公开发布),仅用于演示方法。</div>'
+            note += '<div class="qa-note">⚠ 含示例数据(程序生成,非公开发布),仅用于演示方法。</div>'
         table_html = view.to_html()
         if self.view == COMPARE:
             table_html = table_html.replace('class="qa-table"', 'class="qa-table qa-compare"', 1)

@@ -31,19 +31,24 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 import os
 import platform
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from .. import config
 from ..atomic import write_text
-from ..errors import QAnalysisError
+from ..errors import QAnalysisError, UsageError
 from ..fingerprint import code_sha, data_fingerprint, file_sha
 from .jobs import CODE_RE, excerpt, now
-from .pool import ALL_WORKERS, prestart_workers, run_job, shutdown_workers, write_failure
+from .outdir import BatchLock, check_out_dir, describe_stale, sweep_dead
+from .pool import (allow_workers, prestart_workers, run_job, shutdown_workers, stop_all_workers,
+                   write_failure)
 
 
 # --------------------------------------------------------------------------- regions
@@ -100,7 +105,7 @@ def resolve_regions(regions: Iterable[str] | None,
         elif code not in asked:
             asked.append(code)
     if problems:
-        raise QAnalysisError("bad region code(s): " + "; ".join(problems)
+        raise UsageError("bad region code(s) in --region: " + "; ".join(problems)
                              + ". Known codes: " + ", ".join(names))
     return [(c, names[c]) for c in asked]
 
@@ -156,6 +161,59 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was stopped (Ctrl-C, SIGTERM, SIGHUP) after writing what was finished.
+
+    ``str()`` is the one line to show; ``exit_code`` is 128 + the signal number.
+    """
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
+class _Signalled(KeyboardInterrupt):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
+def _catch_stop_signals() -> dict:
+    """SIGTERM and SIGHUP stop the batch the way Ctrl-C does (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum, _frame):
+        raise _Signalled(signum)
+    old = {signal.SIGINT: signal.getsignal(signal.SIGINT)}  # restored after a clean-up ignored it
+    for name in _STOP_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            old[sig] = signal.signal(sig, stop)
+    return old
+
+
+def _ignore_stop_signals() -> None:
+    """While stopping the workers: a second Ctrl-C must not cut the clean-up short."""
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGINT", *_STOP_SIGNALS):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+
+def _positive_seconds(timeout) -> float:
+    try:
+        value = float(timeout)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(f"--timeout {timeout!r}: must be a finite number of seconds above 0")
+    return value
+
+
 def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
                 out_dir: str | os.PathLike = config.REPORTS_DIR,
                 data_dir: str | os.PathLike | None = None,
@@ -164,18 +222,42 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
                 lang: str = "zh", progress: bool = True, summary: bool = True) -> RunSummary:
     """Run ``notebook`` once per region into ``out_dir/<region>/``; write the manifest.
 
-    ``timeout`` is the wall-clock limit of one report, in seconds. Regions are
-    checked against the regions table before anything is written.
+    ``timeout`` is the wall-clock limit of one report, in seconds. Arguments and
+    regions are checked before anything is written (:class:`UsageError`); one
+    batch at a time per ``out_dir`` (:class:`~qanalysis.errors.BusyError`).
+    ``manifest.json`` is rewritten after every region; when stopped (Ctrl-C,
+    SIGTERM) the finished regions are kept and :class:`BatchInterrupted` raised.
     """
     if lang not in ("zh", "en"):
-        raise QAnalysisError(f"lang must be 'zh' or 'en', not {lang!r}")
-    if timeout is None or float(timeout) <= 0:
-        raise QAnalysisError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        raise UsageError(f"--lang {lang!r}: must be 'zh' or 'en'")
+    timeout = _positive_seconds(timeout)
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise UsageError(f"--jobs {jobs!r}: must be a whole number of workers, 1 or more")
     asked = resolve_regions(regions, data_dir)  # before any path is built from a code
     notebook = Path(notebook).resolve()
     if not notebook.is_file():
-        raise QAnalysisError(f"report notebook not found: {notebook}")
-    out_dir = Path(out_dir).resolve()
+        raise UsageError(f"--notebook {notebook}: no such notebook")
+    out_dir = check_out_dir(out_dir)
+    lock = BatchLock(out_dir)
+    stale = lock.acquire()
+    old_handlers = _catch_stop_signals()
+    try:
+        if stale:
+            print(f"qanalysis reports: {describe_stale(stale)}", file=sys.stderr)
+        swept = sweep_dead(out_dir)
+        if swept:
+            print(f"qanalysis reports: removed {len(swept)} leftover(s) of killed batches: "
+                  f"{', '.join(swept)}", file=sys.stderr)
+        return _run_locked(asked, jobs, out_dir, data_dir, notebook, timeout, resume, scheduler,
+                           lang, progress, summary)
+    finally:
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)
+        lock.release()
+
+
+def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: float, resume,
+                scheduler, lang, progress, summary) -> RunSummary:
     data_dir_s = str(Path(data_dir).resolve()) if data_dir else ""
     started, t0 = now(), time.monotonic()
 
@@ -197,44 +279,16 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
             todo = [(c, n) for c, n in asked
                     if kept.get(c, {}).get("status") != "ok"
                     or not (out_dir / c / f"{c}.ipynb").is_file()]
-        if rerun_all_reason and progress:
+        if rerun_all_reason:  # also with --no-progress: it explains why everything runs
             print(f"qanalysis reports: {rerun_all_reason}", file=sys.stderr)
 
     n_jobs = max(1, min(int(jobs or os.cpu_count() or 1), max(1, len(todo))))
     base_job = {"type": "report", "notebook": str(notebook), "out_dir": str(out_dir),
                 "data_dir": data_dir_s, "lang": lang, "timeout": float(timeout)}
     job_list = [dict(base_job, region=c, region_name=n) for c, n in todo]
-    out_dir.mkdir(parents=True, exist_ok=True)
 
-    results: dict[str, dict] = {}
-    summary_res: dict | None = None
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(job_list), file=sys.stderr, unit="report", desc="reports")
-
-    def record(job: dict, res: dict) -> None:
-        res = dict(res, region_name=job["region_name"])
-        res.pop("type", None)
-        results[job["region"]] = res
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix_str(f"{job['region']} {res['status']}")
-
-    summary_job = None
-    if summary:
-        summary_job = dict(base_job, type="summary", path=str(out_dir / "summary.xlsx"))
-    if scheduler:
-        summary_res = _run_on_dask(scheduler, job_list, summary_job, record)
-    else:
-        summary_res = _run_local(n_jobs, job_list, summary_job, record)
-    if bar is not None:
-        bar.close()
-
-    finished = now()
-    for c, _ in todo:
-        kept[c] = results[c]
-    manifest = {
+    results: dict[str, dict] = {}  # regions finished in this run
+    header = {
         "tool": "qanalysis reports",
         "package_version": _version("qanalysis"),
         "papermill_version": _version("papermill"),
@@ -245,19 +299,67 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
         "data": {"dir": data_dir_s or "(default)", "sha256": fp["sha256"], "n_files": fp["n_files"],
                  "files": fp["files"]},
         "lang": lang, "jobs": n_jobs, "scheduler": scheduler or "", "timeout_s": float(timeout),
-        "started": started, "finished": finished,
-        "elapsed_s": round(time.monotonic() - t0, 3),
+        "pid": os.getpid(), "started": started,
         "resume": bool(resume), "rerun_all_reason": rerun_all_reason,
-        "ran": [c for c, _ in todo],
-        "summary_xlsx": summary_res,
-        "regions": {c: kept[c] for c in sorted(kept, key=_region_order(asked, kept))},
     }
-    write_text(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+
+    def write_manifest(state: str, summary_res: dict | None = None) -> dict:
+        """The batch as it stands, atomically: after every region, so an interrupted
+        batch's --resume reruns exactly the regions not finished."""
+        for c, r in results.items():
+            kept[c] = r
+        manifest = dict(header, state=state, finished=now() if state != "running" else None,
+                        elapsed_s=round(time.monotonic() - t0, 3),
+                        ran=[c for c, _ in todo if c in results],
+                        pending=[c for c, _ in todo if c not in results],
+                        summary_xlsx=summary_res,
+                        regions={c: kept[c] for c in sorted(kept, key=_region_order(asked, kept))})
+        write_text(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        return manifest
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(job_list), file=sys.stderr, unit="report", desc="reports")
+
+    def record(job: dict, res: dict) -> None:
+        res = dict(res, region_name=job["region_name"])
+        res.pop("type", None)
+        results[job["region"]] = res
+        write_manifest("running")
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"{job['region']} {res['status']}")
+
+    summary_job = None
+    if summary:
+        summary_job = dict(base_job, type="summary", path=str(out_dir / "summary.xlsx"))
+    write_manifest("running")
+    try:
+        if scheduler:
+            summary_res = _run_on_dask(scheduler, job_list, summary_job, record)
+        else:
+            summary_res = _run_local(n_jobs, job_list, summary_job, record)
+    except KeyboardInterrupt as exc:
+        _ignore_stop_signals()
+        write_manifest("interrupted")
+        if bar is not None:
+            bar.close()  # the message below gets a line of its own
+        signum = getattr(exc, "signum", signal.SIGINT)
+        left = len(todo) - len(results)
+        raise BatchInterrupted(
+            f"interrupted ({signal.Signals(signum).name}): {len(results)} of {len(todo)} report(s) "
+            f"finished and kept; {left} not done (not failed) — `qanalysis reports --resume` runs them",
+            signum) from None
+    if bar is not None:
+        bar.close()
+
+    manifest = write_manifest("finished", summary_res)
     summary_path = out_dir / "summary.xlsx"
     return RunSummary(out_dir=out_dir, results={c: kept[c] for c, _ in asked},
                       manifest_path=out_dir / "manifest.json",
                       summary_path=summary_path if (summary_res or {}).get("status") == "ok" else None,
-                      started=started, finished=finished, elapsed_s=manifest["elapsed_s"],
+                      started=started, finished=manifest["finished"], elapsed_s=manifest["elapsed_s"],
                       jobs=n_jobs, rerun_all_reason=rerun_all_reason, summary_status=summary_res)
 
 
@@ -269,19 +371,26 @@ def _region_order(asked, kept):
 def _run_local(n_jobs: int, job_list: list[dict], summary_job: dict | None, record) -> dict | None:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    prestart_workers(n_jobs)
     # Threads only wait on worker subprocesses; the work happens in the workers.
     pool = ThreadPoolExecutor(max_workers=n_jobs)
+    futures: dict = {}
+    recorded: set = set()
     try:
+        prestart_workers(n_jobs)
         futures = {pool.submit(run_job, j): j for j in job_list}
         for fut in as_completed(futures):
+            recorded.add(fut)
             record(futures[fut], fut.result())
         pool.shutdown()
         return run_job(summary_job) if summary_job else None
-    except BaseException:  # Ctrl-C: stop every worker now rather than wait for its report
-        for h in list(ALL_WORKERS):
-            h.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C, SIGTERM: stop every worker now rather than wait for its report
+        _ignore_stop_signals()
+        stop_all_workers()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for fut, job in futures.items():  # finished while the others were stopped: still finished
+            if fut not in recorded and fut.done() and not fut.cancelled() and fut.exception() is None:
+                if fut.result().get("status") != "interrupted":
+                    record(job, fut.result())
         raise
     finally:
         shutdown_workers()
@@ -296,7 +405,9 @@ def _run_on_dask(address: str, job_list: list[dict], summary_job: dict | None, r
         client = Client(address, timeout="20s")
     except OSError as exc:
         raise QAnalysisError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+    futures: dict = {}
     try:
+        client.run(allow_workers)  # a batch interrupted earlier left them stopping
         futures = {client.submit(run_job, j, pure=False, key=f"report-{j['region']}-{time.time_ns()}"): j
                    for j in job_list}
         for fut in as_completed(futures):
@@ -311,6 +422,13 @@ def _run_on_dask(address: str, job_list: list[dict], summary_job: dict | None, r
         if summary_job:
             return client.submit(run_job, summary_job, pure=False).result()
         return None
+    except BaseException:  # interrupted: what runs on the cluster for this batch stops too
+        try:
+            client.cancel(list(futures))
+            client.run(stop_all_workers)
+        except Exception:
+            pass
+        raise
     finally:
         try:  # the warm report workers (and their kernels) must not outlive the batch
             client.run(shutdown_workers)

@@ -5,10 +5,16 @@ papermill#473 (``cwd=`` chdir). The parent enforces the report's wall-clock limi
 plus a grace and kills the worker's and the kernel's process groups when it
 passes (a killed kernel can hang papermill, papermill#125); the killed worker is
 replaced. :func:`run_job` is what the local thread pool and a Dask cluster call.
+
+Workers end when this process ends, however it ends: each asks the kernel for
+``PR_SET_PDEATHSIG`` and watches its stdin for EOF (:mod:`.worker`). Linux sends
+the parent-death signal when the *thread* that started the child exits, so every
+worker is started by one long-lived spawner thread, never by a pool thread.
 """
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import json
 import os
 import platform
@@ -23,13 +29,17 @@ import weakref
 from pathlib import Path
 
 from .. import config
-from ..atomic import write_text
-from .jobs import PROTOCOL_PREFIX, now
+from ..atomic import remove_leftovers, write_text
+from .jobs import PARENT_ENV, PROTOCOL_PREFIX, now, plain
 
 # Seconds a worker gets past the report's deadline to save the partial notebook
 # and answer before the parent kills it.
 KILL_GRACE = 10.0
 STARTUP_LIMIT = 120.0  # a new worker process must be ready for its first job within this
+STOP_GRACE = 5.0  # seconds a worker gets to clean up after SIGTERM before it is killed
+
+# Set when the batch is being interrupted: results of jobs cut short are not failures.
+STOPPING = threading.Event()
 
 
 def _worker_env() -> dict[str, str]:
@@ -38,20 +48,48 @@ def _worker_env() -> dict[str, str]:
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("MPLBACKEND", "agg")
     env["PYTHONUNBUFFERED"] = "1"
+    env[PARENT_ENV] = str(os.getpid())
     return env
+
+
+_SPAWN_LOCK = threading.Lock()
+_SPAWNER: "queue.Queue | None" = None
+
+
+def _spawner_loop(q: queue.Queue) -> None:
+    while True:
+        fn, fut = q.get()
+        if fut.set_running_or_notify_cancel():
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:
+                fut.set_exception(exc)
+
+
+def _in_spawner(fn):
+    """Run ``fn`` in the process's one spawner thread (it lives as long as the process)."""
+    global _SPAWNER
+    with _SPAWN_LOCK:
+        if _SPAWNER is None:
+            _SPAWNER = queue.Queue()
+            threading.Thread(target=_spawner_loop, args=(_SPAWNER,), daemon=True,
+                             name="qreport-spawner").start()
+    fut: concurrent.futures.Future = concurrent.futures.Future()
+    _SPAWNER.put((fn, fut))
+    return fut.result()
 
 
 class _WorkerHandle:
     """A warm worker subprocess, driven over JSON lines on its stdin/stdout."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
+        self.proc = _in_spawner(lambda: subprocess.Popen(
             [sys.executable, "-c", "from qanalysis.reports.worker import worker_main; worker_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", errors="replace", bufsize=1,
             start_new_session=True,  # its own process group, killed as one
             env=_worker_env(), cwd=str(config.PROJECT_DIR),
-        )
+        ))
         self.messages: queue.Queue = queue.Queue()
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=400)
         self.n_stderr = 0
@@ -147,6 +185,17 @@ class _WorkerHandle:
             pass
         self.proc.wait()
 
+    def terminate(self, grace: float = STOP_GRACE) -> None:
+        """Ask the worker to stop now (it kills its kernel and removes its temporary
+        folders, :mod:`.worker`); kill it if it has not within ``grace`` seconds."""
+        if self.alive():
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=grace)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
     def close(self, timeout: float = 20.0) -> None:
         """End of input: the worker shuts its kernel down and exits."""
         try:
@@ -168,6 +217,8 @@ ALL_WORKERS: "weakref.WeakSet[_WorkerHandle]" = weakref.WeakSet()  # busy ones t
 
 
 def _acquire() -> _WorkerHandle:
+    if STOPPING.is_set():
+        raise _Stopped
     with _POOL_LOCK:
         while _IDLE:
             h = _IDLE.pop()
@@ -175,7 +226,14 @@ def _acquire() -> _WorkerHandle:
                 return h
     h = _WorkerHandle()
     ALL_WORKERS.add(h)
+    if STOPPING.is_set():  # the batch was interrupted while this one started
+        h.kill()
+        raise _Stopped
     return h
+
+
+class _Stopped(Exception):
+    """The batch is being interrupted: no new job starts."""
 
 
 def _release(h: _WorkerHandle) -> None:
@@ -196,6 +254,23 @@ def prestart_workers(n: int) -> None:
         _release(h)
 
 
+def stop_all_workers(grace: float = STOP_GRACE) -> None:
+    """The batch was interrupted: every worker, busy or idle, stops now (in parallel)."""
+    STOPPING.set()
+    with _POOL_LOCK:
+        _IDLE[:] = []
+    threads = [threading.Thread(target=h.terminate, args=(grace,)) for h in list(ALL_WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def allow_workers() -> None:
+    """A new batch: jobs may start again (after :func:`stop_all_workers`)."""
+    STOPPING.clear()
+
+
 def shutdown_workers() -> None:
     with _POOL_LOCK:
         handles, _IDLE[:] = list(_IDLE), []
@@ -206,15 +281,10 @@ def shutdown_workers() -> None:
         t.join()
 
 
-def _cleanup_after_kill(out_dir: Path, region: str) -> None:
+def _cleanup_after_kill(out_dir: Path, region: str, worker_pid: int) -> None:
     """Remove the temporary folders a killed worker left; restore a half-swapped report."""
-    target = out_dir / region
-    for p in out_dir.glob(f".{region}.*"):
-        if p.is_dir():
-            if ".old." in p.name and not target.exists():
-                os.replace(p, target)  # killed between the two renames of atomic_dir
-            else:
-                shutil.rmtree(p, ignore_errors=True)
+    remove_leftovers(out_dir, pids={worker_pid}, name=region)
+    remove_leftovers(out_dir / "_failed", pids={worker_pid}, name=region)
 
 
 def write_failure(out_dir: Path, region: str, res: dict) -> str:
@@ -226,9 +296,9 @@ def write_failure(out_dir: Path, region: str, res: dict) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     text = (f"region: {region}\nstatus: {res.get('status')}\nkind: {res.get('error_kind')}\n"
             f"finished: {now()}\n\n{res.get('error_full') or res.get('error', '')}\n")
-    write_text(folder / "error.txt", text)
+    write_text(folder / "error.txt", plain(text))  # a file to read, not a terminal
     if res.get("log"):
-        write_text(folder / "worker.log", res["log"])
+        write_text(folder / "worker.log", plain(res["log"]))
     return str(folder.relative_to(out_dir))
 
 
@@ -243,11 +313,19 @@ def run_job(job: dict) -> dict:
     wall = float(job["timeout"]) + KILL_GRACE
     started = now()
     t0 = time.monotonic()
-    h = _acquire()
+    try:
+        h = _acquire()
+    except _Stopped:
+        return {"status": "interrupted"}
     try:
         res = h.run(job, wall)
     finally:
         _release(h)
+    if STOPPING.is_set() and res["status"] != "ok":
+        # cut short by the interruption: not done, not failed (no _failed/ folder)
+        if job["type"] == "report":
+            _cleanup_after_kill(out_dir, job["region"], h.proc.pid)
+        return {"status": "interrupted"}
     res.setdefault("elapsed_s", round(time.monotonic() - t0, 3))
     res["wall_s"] = round(time.monotonic() - t0, 3)  # includes waiting for a worker to be ready
     res["started"], res["finished"] = started, now()
@@ -255,7 +333,7 @@ def run_job(job: dict) -> dict:
     if job["type"] == "report":
         region = job["region"]
         if res.get("error_kind") in ("wall_clock", "worker_crash"):
-            _cleanup_after_kill(out_dir, region)
+            _cleanup_after_kill(out_dir, region, h.proc.pid)
         if res["status"] != "ok":
             res["details"] = write_failure(out_dir, region, res)
     res.pop("log", None)

@@ -7,12 +7,20 @@ never race for TCP ports (papermill#511). The worker gives every cell the time
 left until the report's deadline (nbclient ``timeout_func``) and keeps the
 partial notebook when that fires. Started by :mod:`qanalysis.reports.pool` as
 ``python -c "from qanalysis.reports.worker import worker_main; worker_main()"``.
+
+It never outlives the batch: on Linux it asks for ``SIGTERM`` when its parent
+dies (``prctl(PR_SET_PDEATHSIG)``) and its kernel for ``SIGKILL`` when the
+worker dies; everywhere, EOF on stdin while a report runs means the same. On
+SIGTERM it kills the kernel's process group, removes the report's temporary
+folders and its private socket folder, and exits.
 """
 from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -20,9 +28,10 @@ import time
 from pathlib import Path
 
 from .. import config
-from ..atomic import atomic_dir
+from ..atomic import atomic_dir, remove_leftovers
 from .engine import register_engine, renumber
-from .jobs import CODE_RE, HIDE_TAG, PROTOCOL_PREFIX, REPORT_PARAMETERS, excerpt
+from .jobs import (CODE_RE, HIDE_TAG, IPC_PREFIX, PARENT_ENV, PROTOCOL_PREFIX, REPORT_PARAMETERS,
+                   excerpt, plain)
 
 # A warm kernel is replaced after this many reports (bounds memory and leaked sockets).
 REPORTS_PER_KERNEL = 10
@@ -30,6 +39,37 @@ REPORTS_PER_KERNEL = 10
 # (papermill/nbclient keep something of each executed notebook), so it is replaced.
 JOBS_PER_WORKER = int(os.environ.get("QANALYSIS_REPORT_JOBS_PER_WORKER", "10"))
 KERNEL_START_TIMEOUT = 60.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _prctl_pdeathsig():
+    """``prctl(PR_SET_PDEATHSIG, sig)`` as a callable, or None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes  # only the worker needs libc
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    return lambda sig: prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+
+
+_PDEATHSIG = _prctl_pdeathsig()
+
+
+def _kernel_dies_with(worker_pid: int):
+    """A ``preexec_fn`` for the kernel: SIGKILL when the worker dies (resolved before the
+    fork, so the child only calls into libc)."""
+    pdeathsig = _PDEATHSIG
+
+    def preexec() -> None:
+        if pdeathsig is not None:
+            pdeathsig(signal.SIGKILL)
+        if os.getppid() != worker_pid:  # the worker died before the line above
+            os._exit(1)
+    return preexec
 
 
 def _proc_peak_mb(pid: int | str = "self") -> float | None:
@@ -52,8 +92,15 @@ class _Worker:
         self.kernel_name = None
         self.served = 0
         self.kernel_peak_mb = None
-        self.sock_dir = tempfile.mkdtemp(prefix="qreport-ipc-")
+        # kernel sockets and connection files; the PID lets a later batch prove it dead
+        self.sock_dir = tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-")
+        if len(self.sock_dir) > 90:  # a socket path has ~107 bytes at most (sun_path)
+            os.rmdir(self.sock_dir)
+            self.sock_dir = tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-", dir="/tmp")
+        self.n_kernels = 0
         self._exporter = None
+        self.current_out: Path | None = None  # the output folder of the report running now
+        self.starting_km = None
 
     # kernel lifecycle -----------------------------------------------------
     def start_kernel(self, name: str, cwd: str) -> None:
@@ -62,19 +109,25 @@ class _Worker:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        km = AsyncKernelManager(kernel_name=name, transport="ipc",
-                                ip=os.path.join(self.sock_dir, f"k{time.monotonic_ns()}"))
+        self.n_kernels += 1
+        stem = os.path.join(self.sock_dir, f"k{self.n_kernels}")
+        # the connection file beside the sockets, not a stray /tmp/tmpXXXX.json
+        km = AsyncKernelManager(kernel_name=name, transport="ipc", ip=stem,
+                                connection_file=stem + ".json")
         kc = None
+        self.starting_km = km  # so that a stop during the start kills this kernel too
         try:
-            run_sync(km.start_kernel)(cwd=cwd)
+            run_sync(km.start_kernel)(cwd=cwd, preexec_fn=_kernel_dies_with(os.getpid()))
             self.send({"type": "kernel", "pid": km.provisioner.process.pid})
             kc = km.client()
             kc.start_channels()
             run_sync(kc.wait_for_ready)(timeout=KERNEL_START_TIMEOUT)
         except BaseException:
             self._shutdown(km, kc)
+            self.starting_km = None
             raise
         self.km, self.kc, self.kernel_name, self.served = km, kc, name, 0
+        self.starting_km = None
 
     def _shutdown(self, km, kc) -> None:
         try:
@@ -263,8 +316,8 @@ class _Worker:
                     shutil.copy2(p, fd / p.name)
             if partial_nb is not None:
                 nbformat.write(partial_nb, str(fd / f"{failed_dir.name}.partial.ipynb"))
-            (fd / "error.txt").write_text(
-                f"{outcome['error']}\n\n{outcome.get('error_full', '')}\n", encoding="utf-8")
+            (fd / "error.txt").write_text(  # a file to read: no terminal colour codes
+                plain(f"{outcome['error']}\n\n{outcome.get('error_full', '')}\n"), encoding="utf-8")
 
     def make_exporter(self):
         if self._exporter is None:
@@ -328,6 +381,53 @@ class _Abort(Exception):
     """Leave the report's atomic folder without swapping it in."""
 
 
+_STOP_ONCE = threading.Lock()
+
+
+def _stop_now(worker: _Worker, code: int = 143) -> None:
+    """The batch is gone or wants us gone: kernel, temporary folders, socket folder; exit.
+
+    Runs in the main thread (SIGTERM handler), so the report being built is frozen
+    while its temporary folder is removed; ``os._exit`` then skips every unwinding
+    a killed kernel could hang (papermill#125).
+    """
+    if not _STOP_ONCE.acquire(blocking=False):
+        return
+    try:
+        km = worker.km or worker.starting_km
+        proc = getattr(getattr(km, "provisioner", None), "process", None) if km else None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the kernel leads its own session
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=5)  # nothing writes into the folders removed below
+            except Exception:
+                pass
+        out = worker.current_out
+        if out is not None:
+            me = {os.getpid()}
+            remove_leftovers(out, pids=me)
+            remove_leftovers(out / "_failed", pids=me)
+        shutil.rmtree(worker.sock_dir, ignore_errors=True)
+    finally:
+        os._exit(code)
+
+
+def _read_jobs(jobs: queue.Queue, busy: threading.Event, eof: threading.Event) -> None:
+    """stdin → ``jobs``. EOF while a job runs: the batch is gone (the portable
+    signal; ``PR_SET_PDEATHSIG`` is Linux only): stop as on SIGTERM. (The batch
+    closes the stdin of idle workers only.)"""
+    for line in sys.stdin:
+        if line.strip():
+            jobs.put(line)
+    jobs.put(None)
+    eof.set()  # set, then check; the main loop does busy the same way round
+    if busy.is_set():
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def worker_main() -> None:
     """Entry of a worker subprocess: JSON jobs on stdin, JSON results on stdout."""
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
@@ -343,7 +443,16 @@ def worker_main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     # "Could not destroy zmq context" on every reused client: noise, not a problem
     logging.getLogger("traitlets").setLevel(logging.ERROR)
+    parent = int(os.environ.get(PARENT_ENV) or 0)
+    if _PDEATHSIG is not None:
+        _PDEATHSIG(signal.SIGTERM)
+    if parent and os.getppid() != parent:  # the batch died before the line above
+        return
     worker = _Worker(send)
+    signal.signal(signal.SIGTERM, lambda *_: _stop_now(worker))
+    jobs: queue.Queue = queue.Queue()
+    busy, eof = threading.Event(), threading.Event()
+    threading.Thread(target=_read_jobs, args=(jobs, busy, eof), daemon=True).start()
 
     def preload() -> None:  # import while the kernel boots (another process)
         import nbformat, papermill  # noqa: F401,E401
@@ -360,12 +469,16 @@ def worker_main() -> None:
     import gc
     served = 0
     try:
-        for line in sys.stdin:
-            if not line.strip():
-                continue
+        while (line := jobs.get()) is not None:
+            busy.set()
+            if eof.is_set():  # the batch wrote this job and died
+                _stop_now(worker)
             job = json.loads(line)
+            worker.current_out = Path(job["out_dir"]) if job.get("type") == "report" else None
             send({"type": "start"})
             res = worker.run(job)
+            worker.current_out = None
+            busy.clear()
             res["type"] = "result"
             res["worker_pid"] = os.getpid()
             served += 1
