@@ -28,13 +28,15 @@ def configure_parser(parser) -> None:
                         help="the parameterized report notebook")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-summary", action="store_true", help="do not write summary.xlsx")
+    parser.add_argument("--charts", action="store_true",
+                        help="also write every chart as PNG (300 dpi) + SVG into <region>/charts/ (slow)")
 
 
 def run(args) -> int:
     s = run_reports(regions=args.region, jobs=args.jobs, out_dir=args.out, data_dir=args.data_dir,
                     notebook=args.notebook, timeout=args.timeout, resume=args.resume,
                     scheduler=args.scheduler, lang=args.lang, progress=not args.no_progress,
-                    summary=not args.no_summary)
+                    summary=not args.no_summary, charts=args.charts)
     ran = [c for c in s.results if s.results[c].get("finished", "") >= s.started]
     print(f"{len(s.ok)} of {len(s.results)} reports ok ({len(ran)} run now, {s.elapsed_s:.1f} s, "
           f"{s.jobs} worker(s)) → {s.out_dir}")

@@ -161,11 +161,13 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
                 data_dir: str | os.PathLike | None = None,
                 notebook: str | os.PathLike = config.COUNTY_REPORT_NOTEBOOK,
                 timeout: float = 600, resume: bool = False, scheduler: str | None = None,
-                lang: str = "zh", progress: bool = True, summary: bool = True) -> RunSummary:
+                lang: str = "zh", progress: bool = True, summary: bool = True,
+                charts: bool = False) -> RunSummary:
     """Run ``notebook`` once per region into ``out_dir/<region>/``; write the manifest.
 
     ``timeout`` is the wall-clock limit of one report, in seconds. Regions are
-    checked against the regions table before anything is written.
+    checked against the regions table before anything is written. ``charts``:
+    also every chart as PNG 300 dpi + SVG in ``<region>/charts/`` (on demand: slow).
     """
     if lang not in ("zh", "en"):
         raise QAnalysisError(f"lang must be 'zh' or 'en', not {lang!r}")
@@ -202,7 +204,8 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
 
     n_jobs = max(1, min(int(jobs or os.cpu_count() or 1), max(1, len(todo))))
     base_job = {"type": "report", "notebook": str(notebook), "out_dir": str(out_dir),
-                "data_dir": data_dir_s, "lang": lang, "timeout": float(timeout)}
+                "data_dir": data_dir_s, "lang": lang, "timeout": float(timeout),
+                "chart_files": "png,svg" if charts else ""}
     job_list = [dict(base_job, region=c, region_name=n) for c, n in todo]
     out_dir.mkdir(parents=True, exist_ok=True)
 
