@@ -24,7 +24,7 @@ from .table import baseline_status, header, mark, table_note, value_marks
 
 MARK_TITLES = {tx.MARK_ILLUSTRATIVE: "示例数据", tx.MARK_PROVISIONAL: "初步数据", tx.MARK_PRO_RATA: "按权重分解的示例目标"}
 # CSS pixels a chart is shown at: a trajectory as wide as the text, a slide chart a little wider
-TRAJECTORY_PX = 760
+TRAJECTORY_PX = 680
 SLIDE_CHART_PX = 980
 
 

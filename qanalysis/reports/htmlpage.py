@@ -22,8 +22,8 @@ main.qa-report { max-width:1040px; margin:24px auto; padding:32px 48px 48px; bac
 .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser, a.anchor-link { display:none; }
 .qa-title { text-align:center; margin-bottom:24px; }
 .qa-plan { margin:0; font-size:18px; color:var(--muted); }
-h1 { font-size:28px; line-height:1.4; margin:4px 0 6px; }
-h2 { font-size:21px; margin:36px 0 12px; padding-bottom:4px; border-bottom:2px solid var(--ink); }
+h1 { font-size:30px; line-height:1.4; margin:4px 0 6px; }
+h2 { font-size:23px; margin:36px 0 12px; padding-bottom:4px; border-bottom:2px solid var(--ink); }
 h3 { font-size:17px; margin:28px 0 6px; }
 p { margin:6px 0; text-align:justify; }
 .qa-meta { color:var(--muted); margin:0; text-align:center; }
@@ -38,7 +38,7 @@ table.qa-table { border-collapse:collapse; margin:6px auto; font-size:13px; line
 .qa-table th, .qa-table td { border:1px solid #9aa4ae; padding:3px 6px; text-align:center;
   vertical-align:middle; }
 .qa-table th { background:#eef1f4; font-weight:bold; white-space:nowrap; }
-.qa-table td.qa-name { text-align:left; min-width:11em; }
+.qa-table td.qa-name, .qa-versus td:nth-child(2) { text-align:left; min-width:11em; }
 .qa-table tr.qa-cat td { text-align:left; font-weight:bold; background:#f6f7f9; }
 .qa-table td.qa-status { white-space:nowrap; font-weight:bold; }
 .qa-band { color:var(--muted); font-size:12px; white-space:nowrap; }
