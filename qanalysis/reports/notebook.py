@@ -142,10 +142,10 @@ def headline_sentence(table, region: str, lang: str = "zh") -> str:
     """One sentence a reader sees first: n indicators, how many achieved / on track / at risk …"""
     c = headline_counts(table, region, lang).set_index("status")["count"]
     if lang == "zh":
-        return (f"共 {c['total']} 项指标:已达标或已实现 {c['achieved'] + c['met']} 项,"
-                f"进度正常 {c['on_track']} 项,存在风险 {c['at_risk']} 项,"
-                f"进度滞后或未实现 {c['off_track'] + c['missed']} 项,"
-                f"数据不足 {c['insufficient_data']} 项,无量化目标 {c['no_target']} 项。")
+        return (f"共 {c['total']} 项指标：已达标或已实现 {c['achieved'] + c['met']} 项，"
+                f"进度正常 {c['on_track']} 项，存在风险 {c['at_risk']} 项，"
+                f"进度滞后或未实现 {c['off_track'] + c['missed']} 项，"
+                f"数据不足 {c['insufficient_data']} 项，无量化目标 {c['no_target']} 项。")
     return (f"{c['total']} indicators: {c['achieved'] + c['met']} achieved or met, "
             f"{c['on_track']} on track, {c['at_risk']} at risk, {c['off_track'] + c['missed']} "
             f"off track or missed, {c['insufficient_data']} with insufficient data, "
@@ -158,9 +158,9 @@ def data_note(table, region: str | None = None, lang: str = "zh") -> str:
     n = int(sub["has_illustrative"].fillna(False).astype(bool).sum())
     if lang == "zh":
         if n:
-            return (f"⚠ 注意:本报告中 {n} 项指标的数据含示例数据(illustrative,由程序按固定种子生成,"
-                    f"并非公开发布的统计数据),相关图表和结论仅用于演示方法,不能作为实际评估依据。")
-        return "本报告全部数据来自公开发布或报送的数值(见数据来源列)。"
+            return (f"⚠ 注意：本报告中 {n} 项指标的数据含示例数据（illustrative，由程序按固定种子生成，"
+                    f"并非公开发布的统计数据），相关图表和结论仅用于演示方法，不能作为实际评估依据。")
+        return "本报告全部数据来自公开发布或报送的数值（见数据来源列）。"
     if n:
         return (f"⚠ Note: {n} indicators in this report rest on illustrative values (generated with a "
                 f"fixed seed, not published statistics); their charts and findings only demonstrate the method.")
@@ -216,9 +216,9 @@ def report_header(assessment, region: str, lang: str = "zh") -> str:
     upto = int(latest.max()) if len(latest) else None
     if lang == "zh":
         lines = [f"# {name} · {plan.name_zh} 指标监测报告",
-                 f"规划期 {plan.first_year}–{plan.target_year} 年,基期 {plan.base_year} 年;"
+                 f"规划期 {plan.first_year}—{plan.target_year} 年，基期 {plan.base_year} 年；"
                  + (f"数据截至 {upto} 年。" if upto else "暂无年度数据。"),
-                 "", f"**总体情况:** {headline_sentence(t, str(region), lang)}"]
+                 "", f"**总体情况：** {headline_sentence(t, str(region), lang)}"]
     else:
         lines = [f"# {name} · {plan.name_en}: indicator report",
                  f"Plan period {plan.first_year}–{plan.target_year}, baseline {plan.base_year}; "
@@ -240,16 +240,16 @@ def data_notes(assessment, region: str, lang: str = "zh") -> str:
     sources = [x for x in dict.fromkeys(sources) if x][:8]
     basis = sub["target_basis"].value_counts()
     if lang == "zh":
-        lines = ["数据性质(按指标序列计):"
-                 + ",".join(f"{DATA_STATUS['zh'].get(k, k)} {v} 项" for k, v in by_status.items()) + "。",
+        lines = ["数据性质（按指标序列计）："
+                 + "，".join(f"{DATA_STATUS['zh'].get(k, k)} {v} 项" for k, v in by_status.items()) + "。",
                  "", data_note(t, str(region), lang), "",
-                 "目标来源:" + ",".join(f"{k} {v} 项" for k, v in basis.items())
-                 + "(plan = 规划原文;city_default = 沿用全市目标;pro_rata = 按权重分解;"
-                 "city_only = 全市整体目标、不分解到县;override = 区县自定)。",
-                 "", "方法:线性趋势(OLS)外推至目标年,给出 80%/95% 预测区间及达标概率;"
+                 "目标来源：" + "，".join(f"{k} {v} 项" for k, v in basis.items())
+                 + "（plan = 规划原文；city_default = 沿用全市目标；pro_rata = 按权重分解；"
+                 "city_only = 全市整体目标、不分解到县；override = 区县自定）。",
+                 "", "方法：线性趋势（OLS）外推至目标年，给出 80%/95% 预测区间及达标概率；"
                  "进度比率法与时序进度法见 docs/methods.md。"]
         if sources:
-            lines += ["", "公开数据来源:"] + [f"- {x}" for x in sources]
+            lines += ["", "公开数据来源："] + [f"- {x}" for x in sources]
     else:
         lines = ["Data status of the series: " + ", ".join(f"{k} {v}" for k, v in by_status.items()) + ".",
                  "", data_note(t, str(region), lang), "",
