@@ -39,6 +39,7 @@ TRAJECTORY_SIZE = (9.0, 5.0625)
 SLIDE_CHART_SIZE = (12.3, 6.2)
 DPI = 160
 SMALL_MULTIPLES_PER_PAGE = 12   # 4 × 3 panels: the most a slide shows legibly
+HEATMAP_ROWS_PER_PAGE = 20   # indicator rows a heatmap slide holds legibly
 SHARED_KINDS = ("heatmap", "review")   # charts that do not depend on the region
 
 
@@ -173,19 +174,27 @@ class ChartProvider:
         return _parts([str(i) for i in ids], SMALL_MULTIPLES_PER_PAGE)
 
     def heatmap_pages(self) -> list[ChartImage]:
-        """Every region × indicator, one page a category: indicators as rows with full names,
-        regions as columns, P(attain) in the cells (:func:`qanalysis.charts.heatmap.heatmap`
-        with ``category``, drawn for a slide). The same for every region of the assessment."""
+        """Every region × indicator, a category a page (short neighbours together, ≤ 20 rows):
+        indicators as rows with full names, regions as columns, P(attain) in the cells
+        (:func:`qanalysis.charts.heatmap.heatmap` with ``category``, drawn for a slide).
+        The same for every region of the assessment."""
         ids = _indicator_order(self.assessment)
         meta = self.assessment.table.drop_duplicates("indicator").set_index("indicator")
-        cats = list(dict.fromkeys(str(meta.loc[i, "category"]) for i in ids))
+        sizes = Counter(str(meta.loc[i, "category"]) for i in ids)
+        # a page a category; short categories share one (a one-row heatmap slide says too little)
+        pages: list[list[str]] = []
+        for cat, n in sizes.items():
+            if pages and sum(sizes[c] for c in pages[-1]) + n <= HEATMAP_ROWS_PER_PAGE:
+                pages[-1].append(cat)
+            else:
+                pages.append([cat])
         out = []
-        for k, cat in enumerate(cats, start=1):
-            def draw(cat=cat):
-                fig = heatmap(self.assessment, "p_attain", self.lang, category=cat)
+        for page in pages:
+            def draw(page=page):
+                fig = heatmap(self.assessment, "p_attain", self.lang, category=page)
                 return fig, fig.get_suptitle()
 
-            out.append(self._image(("heatmap", cat), draw))
+            out.append(self._image(("heatmap", *page), draw))
         return out
 
     def review(self) -> ChartImage | None:
