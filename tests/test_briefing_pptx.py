@@ -57,8 +57,11 @@ def test_deck_has_the_slides_listed(assessment, charts, decks, region):
     assert f"{name}指标监测" in texts0 and "数据截至2024年" in texts0
     assert titles[1] == f"总体情况：{name}"
     n_heat = len(charts.heatmap_pages())
-    assert all(t.startswith("各地区指标评估结果") for t in titles[2:2 + n_heat])
     cats = list(dict.fromkeys(rows["category"]))
+    # the seaborn heatmap, a category a page (short ones share a page), in plan order
+    assert [c for t in titles[2:2 + n_heat] for c in t.split("｜")[-1].split("、")] == cats
+    assert 2 <= n_heat < len(cats)
+    assert all(t.startswith("各地各指标") for t in titles[2:2 + n_heat])
     cat_titles = [t for t in titles if t.endswith("指标") or "指标（" in t]
     assert [c for c in cats if any(t.startswith(c) for t in cat_titles)] == cats
     att = tx.attention(rows)

@@ -105,6 +105,22 @@ def test_one_category_for_a_slide(fa):
     plots.close(fig)
 
 
+def test_short_categories_share_a_slide(fa):
+    """A list of categories: their blocks in plan order, titled, on one slide-sized figure."""
+    tab = fa.table.drop_duplicates("indicator")
+    cats = list(dict.fromkeys(tab["category"]))[-2:]
+    fig = plots.heatmap(fa, "p_attain", category=cats[::-1])  # asked in any order, drawn in plan order
+    blocks = read_heatmap(fig)
+    assert [b[0] for b in blocks] == cats
+    assert [b[1] for b in blocks] == [list(tab.loc[tab["category"] == c, "name_zh"]) for c in cats]
+    assert fig._suptitle.get_text().endswith("、".join(cats))
+    w, h = fig.get_size_inches()
+    assert w <= theme.SLIDE[0] and h <= theme.SLIDE[1] + 1e-9
+    with pytest.raises(QAnalysisError, match="不存在"):
+        plots.heatmap(fa, category=[cats[0], "不存在"])
+    plots.close(fig)
+
+
 def test_whole_plan_fits_an_a4_page_with_legible_type():
     """The real plan: 55 indicators × 13 regions on one A4 portrait page, type ≥ 7 pt."""
     import qanalysis

@@ -69,15 +69,29 @@ def test_ok_outputs_manifest_and_str_parameters(data_dir, tmp_path, monkeypatch)
         assert f"REPORT-BODY {code}" in html          # outputs shown
         assert "params.json" not in html              # code hidden
         assert "TEMPLATE-NOTE-FOR-ANALYSTS" not in html  # cells tagged report-hide left out
+        assert "<script" not in html and "mathjax" not in html.lower()  # no CDN script (issue 11)
         assert m["regions"][code]["status"] == "ok"
         params = json.loads((folder / "params.json").read_text())
         assert params["region"] == code and params["type"] == "str"  # "01" stays "01"
         injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
         assert f'region = "{code}"' in "".join(injected[0]["source"])
+        assert 'chart_files = ""' in "".join(injected[0]["source"])  # no PNG/SVG files by default
         counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
         assert counts == list(range(1, len(counts) + 1))  # as in a fresh kernel
     # no temporary folders left behind
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_charts_switch_reaches_the_notebook(data_dir, tmp_path, capsys):
+    """`qanalysis reports --charts` asks the report notebook for PNG+SVG files of every chart."""
+    out = tmp_path / "out"
+    code = cli.main(["reports", "--region", "330302", "--charts", "--out", str(out), "--data-dir",
+                     str(data_dir), "--notebook", str(FIX / "ok.ipynb"), "--jobs", "1", "--no-progress",
+                     "--no-summary"])
+    assert code == 0, capsys.readouterr().err
+    nb = json.loads((out / "330302" / "330302.ipynb").read_text(encoding="utf-8"))
+    injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert 'chart_files = "png,svg"' in "".join(injected[0]["source"])
 
 
 def test_failures_resume_and_atomic_rerun(data_dir, tmp_path, behaviour, capsys):

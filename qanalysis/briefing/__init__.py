@@ -6,6 +6,8 @@
 - :mod:`.docx_report` — :func:`write_docx` (A4, python-docx); :mod:`.docx_style` its fonts and tables.
 - :mod:`.pptx_deck` — :func:`write_pptx` (16:9, python-pptx).
 - :mod:`.deck` — :func:`write_deck` and ``qanalysis deck``.
+- :mod:`.html_report` — the county report notebook's page, section by section (HTML fragments);
+  :mod:`.table` — the indicator table's values and marks, for the Word and the HTML table.
 
 Submodules are imported when used: python-docx and python-pptx cost time to import.
 """

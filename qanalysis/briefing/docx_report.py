@@ -25,6 +25,7 @@ from .. import atomic
 from ..vocab import DATA_STATUS
 from ..analysis.status import STATUSES
 from . import text as tx
+from .table import baseline_status, header as table_header, mark, table_note, value_marks
 from .charts import ChartProvider
 from .docx_style import (
     HEADING_FONT,
@@ -56,56 +57,17 @@ from .docx_style import (
 
 
 # ---------------------------------------------------------------- the indicator table
-def value_marks(assessment, region: str) -> dict:
-    """For each (indicator, year): the value shown in the table and its status.
-
-    ``increment`` indicators show the running total of the plan years (what the
-    target is compared with); a running total is illustrative when any addition in it is.
-    """
-    obs = assessment.data.observations
-    first = int(assessment.data.plan.first_year)
-    o = obs[obs["region"].astype(str) == str(region)].sort_values("year")
-    kinds = tx.region_rows(assessment, region).set_index("indicator")["kind"].astype(str)
-    out: dict[tuple[str, int], tuple[float, str]] = {}
-    rank = {"published": 0, "provisional": 1, "illustrative": 2}
-    for ind, g in o.groupby(o["indicator"].astype(str), sort=False):
-        inc = kinds.get(ind) == "increment"
-        total, worst = 0.0, "published"
-        for y, v, st in zip(g["year"].astype(int), g["value"].astype(float), g["status"].astype(str)):
-            if inc:
-                if y < first:
-                    continue
-                total += v
-                worst = st if rank.get(st, 0) > rank.get(worst, 0) else worst
-                out[(ind, y)] = (total, worst)
-            else:
-                out[(ind, y)] = (v, st)
-    return out
-
-
 def _marked(value: str, status: str) -> list[tuple[str, bool]]:
-    mark = {"illustrative": tx.MARK_ILLUSTRATIVE, "provisional": tx.MARK_PROVISIONAL}.get(status, "")
-    return [(value, False)] + ([(mark, True)] if mark and value != "—" else [])
-
-
-def _baseline_status(assessment, row, marks: dict) -> str:
-    """The status of the observation a baseline was taken from, when it was ("基期值取本地区…")."""
-    if not (tx.isnum(row["baseline"]) and tx.isnum(row["baseline_year"])) or str(row["kind"]) == "increment":
-        return "published"
-    hit = marks.get((str(row["indicator"]), int(row["baseline_year"])))
-    if hit and abs(hit[0] - float(row["baseline"])) < 1e-9:
-        return hit[1]
-    return "published"
+    m = mark(status)
+    return [(value, False)] + ([(m, True)] if m and value != "—" else [])
 
 
 def indicator_table(doc, assessment, region: str) -> None:
     """二、指标完成情况表: one row an indicator, grouped by category; returns nothing, adds the table."""
     rows = tx.region_rows(assessment, region)
-    plan = assessment.data.plan
     years = tx.observed_years(assessment, rows)
     marks = value_marks(assessment, region)
-    header = ["序号", "指标", "单位", f"{plan.base_year}年\n基期值", f"{plan.target_year}年\n目标值",
-              *[f"{y}年" for y in years], f"{plan.target_year}年预计\n（95%区间）", "达标\n概率", "评价"]
+    header = table_header(assessment, years)
     fixed = [Cm(1.1), Cm(5.6), Cm(1.5), Cm(1.7), Cm(1.8)]
     tail = [Cm(3.1), Cm(1.3), Cm(2.1)]   # the interval fits on one line
     spare = LANDSCAPE_TEXT_WIDTH - sum(fixed, Cm(0)) - sum(tail, Cm(0))
@@ -129,7 +91,7 @@ def indicator_table(doc, assessment, region: str) -> None:
             _cell_text(cells[0], str(n))
             _cell_text(cells[1], str(r["name_zh"]), align=WD_ALIGN_PARAGRAPH.LEFT)
             _cell_text(cells[2], unit)
-            _cell_text(cells[3], _marked(tx.num(r["baseline"]), _baseline_status(assessment, r, marks)))
+            _cell_text(cells[3], _marked(tx.num(r["baseline"]), baseline_status(r, marks)))
             basis = str(r["target_basis"])
             if tx.has_target(r):
                 t = [(tx.target_text(r, unit=False), False)]
@@ -259,6 +221,11 @@ def _appendix(doc, assessment, region: str) -> None:
     for para in tx.method_paragraphs(assessment, region):
         # left-aligned: justifying a line that holds a long address spreads its characters apart
         _body(doc, para, size=Pt(14), pitch=Pt(24), align=WD_ALIGN_PARAGRAPH.LEFT)
+    influence = tx.influence_sentences(assessment, region)
+    if influence:  # issue 14: say when one year alone drives a verdict of 三、需关注指标
+        _body(doc, "单个年份影响较大的需关注指标：", size=Pt(14), pitch=Pt(24), align=WD_ALIGN_PARAGRAPH.LEFT)
+        for name, sentence in influence:
+            _body(doc, f"{name}：{sentence}", size=Pt(14), pitch=Pt(24), align=WD_ALIGN_PARAGRAPH.LEFT)
 
 
 def build_docx(assessment, region: str, charts: ChartProvider | None = None):
@@ -284,19 +251,9 @@ def build_docx(assessment, region: str, charts: ChartProvider | None = None):
 
     _new_section(doc, landscape=True)
     _heading(doc, "二、指标完成情况表", 1)
-    plan = assessment.data.plan
     _table_title(doc, f"表1　{tx.region_name(assessment, region)}{tx.plan_title(assessment)}指标完成情况")
     indicator_table(doc, assessment, region)
-    years = tx.observed_years(assessment, rows)
-    span = tx.period(years[0], years[-1]) if years else ""
-    _note(doc, f"注：1. 带“{tx.MARK_ILLUSTRATIVE}”的数值为示例数据（由程序按固定种子生成，非公开发布统计数据）；"
-               f"带“{tx.MARK_PROVISIONAL}”的为初步数据；带“{tx.MARK_PRO_RATA}”的目标为按权重分解的示例目标，"
-               "并非县级正式目标。2. 新增类指标（名称标“新增”）"
-               f"{span}各列为{plan.first_year}年起的累计新增，目标为规划期累计新增；其基期值为上一规划期新增数，仅作参考。"
-               f"3. {plan.target_year}年预计为线性趋势外推值，括号内为95%预测区间；"
-               "达标概率为按预测区间计算的达到目标的概率。"
-               + ("4. 目标值为“不分解”的，是全市整体目标，数量过少不分解到县（市、区），只分析趋势。"
-                  if (rows["target_basis"].astype(str) == "city_only").any() else ""))
+    _note(doc, table_note(assessment, rows))
 
     _new_section(doc, landscape=False)
     _attention_section(doc, assessment, region, charts, "三")

@@ -453,3 +453,22 @@ def method_paragraphs(assessment, region: str) -> list[str]:
         "其基期值为上一规划期的新增数，仅作参考。",
     ]
     return paras
+
+
+def influence_sentences(assessment, region: str) -> list[tuple[str, str]]:
+    """(name, sentence) for each indicator needing attention whose verdict one year drives.
+
+    The sentence is :func:`qanalysis.analysis.detail.influence_sentence`; indicators
+    where no single year dominates, or too few points to tell, are left out.
+    """
+    from ..analysis.detail import detail, influence_sentence  # statsmodels: only for this appendix
+
+    out = []
+    for _, r in attention(region_rows(assessment, region)).iterrows():
+        try:
+            sentence = influence_sentence(detail(assessment, region, str(r["indicator"])))
+        except QAnalysisError:  # fewer than 2 points, or a non-positive value under a log fit
+            continue
+        if sentence:
+            out.append((str(r["name_zh"]), sentence))
+    return out

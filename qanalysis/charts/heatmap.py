@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -126,11 +127,13 @@ def _heatmap_block(ax, p, codes, text, row_labels, col_labels, value: str, fonts
             lab.set_linespacing(0.85)
 
 
-def heatmap(assessment, value: str = "p_attain", lang: str = "zh", *, category: str | None = None) -> Figure:
+def heatmap(assessment, value: str = "p_attain", lang: str = "zh", *,
+            category: str | Sequence[str] | None = None) -> Figure:
     """Indicators (rows, full names, grouped by category) × regions (columns, city first).
 
-    ``category`` draws one category alone, sized for a slide; without it every
-    indicator is drawn, category by category, sized for an A4 portrait page.
+    ``category`` draws one category alone (or a few short ones together, given as
+    a list), sized for a slide; without it every indicator is drawn, category by
+    category, sized for an A4 portrait page.
     Cells show P(attain) in % (``value="p_attain"``) or a short status label
     (``value="status"``).
     """
@@ -143,9 +146,12 @@ def heatmap(assessment, value: str = "p_attain", lang: str = "zh", *, category: 
     meta = tab.assign(indicator=tab["indicator"].astype(str)).drop_duplicates("indicator").set_index("indicator")
     cats = list(dict.fromkeys(str(meta.loc[k, "category"]) for k in ids))
     if category is not None:
-        if str(category) not in cats:
-            raise QAnalysisError(f"no indicators of category {category!r}; categories: {', '.join(cats)}")
-        cats = [str(category)]
+        asked = [str(category)] if isinstance(category, str) else [str(c) for c in category]
+        unknown = [c for c in asked if c not in cats]
+        if unknown or not asked:
+            raise QAnalysisError(f"no indicators of category {', '.join(unknown) or '(none)'}; "
+                                 f"categories: {', '.join(cats)}")
+        cats = [c for c in cats if c in asked]  # plan order
     blocks = [(c, [k for k in ids if str(meta.loc[k, "category"]) == c]) for c in cats]
     n_rows = sum(len(b) for _, b in blocks)
     cmap = _p_cmap()
@@ -158,7 +164,7 @@ def heatmap(assessment, value: str = "p_attain", lang: str = "zh", *, category: 
         name_width = 28
     else:
         fonts = {"name": 12.0, "cell": 11.5, "region": 12.0, "category": 13.0, "title": theme.SIZE_TITLE}
-        width, fixed = theme.SLIDE[0], 1.9
+        width, fixed = theme.SLIDE[0], 1.9 + (0.3 * len(blocks) if len(blocks) > 1 else 0.0)
         name_width = 28
     row_in = _HEATMAP_ROW_IN["page" if page else "slide"]
     legend_in = 0.55 if page else 0.8
@@ -233,7 +239,8 @@ def heatmap(assessment, value: str = "p_attain", lang: str = "zh", *, category: 
                          ncols=4 if page else min(len(handles), 6), fontsize=fonts["region"], frameon=False,
                          handlelength=1.2)
     if category is not None:
-        title = f"{title}｜{_category_label(assessment, category, lang)}" if lang == "zh" else f"{title} | {category}"
+        names = [_category_label(assessment, c, lang) for c in cats]
+        title = f"{title}｜{'、'.join(names)}" if lang == "zh" else f"{title} | {', '.join(names)}"
     fig.suptitle(title, x=0.01, ha="left", fontsize=fonts["title"])
 
     mix: list[str] = []

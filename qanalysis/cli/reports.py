@@ -51,6 +51,8 @@ def configure_parser(parser) -> None:
                         help="the parameterized report notebook")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-summary", action="store_true", help="do not write summary.xlsx")
+    parser.add_argument("--charts", action="store_true",
+                        help="also write every chart as PNG (300 dpi) + SVG into <region>/charts/ (slow)")
 
 
 def run(args) -> int:
@@ -58,7 +60,7 @@ def run(args) -> int:
         s = run_reports(regions=args.region, jobs=args.jobs, out_dir=args.out,
                         data_dir=args.data_dir, notebook=args.notebook, timeout=args.timeout,
                         resume=args.resume, scheduler=args.scheduler, lang=args.lang,
-                        progress=not args.no_progress, summary=not args.no_summary)
+                        progress=not args.no_progress, summary=not args.no_summary, charts=args.charts)
     except BatchInterrupted as exc:
         print(f"qanalysis reports: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -219,7 +219,8 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
                 data_dir: str | os.PathLike | None = None,
                 notebook: str | os.PathLike = config.COUNTY_REPORT_NOTEBOOK,
                 timeout: float = 600, resume: bool = False, scheduler: str | None = None,
-                lang: str = "zh", progress: bool = True, summary: bool = True) -> RunSummary:
+                lang: str = "zh", progress: bool = True, summary: bool = True,
+                charts: bool = False) -> RunSummary:
     """Run ``notebook`` once per region into ``out_dir/<region>/``; write the manifest.
 
     ``timeout`` is the wall-clock limit of one report, in seconds. Arguments and
@@ -227,6 +228,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
     batch at a time per ``out_dir`` (:class:`~qanalysis.errors.BusyError`).
     ``manifest.json`` is rewritten after every region; when stopped (Ctrl-C,
     SIGTERM) the finished regions are kept and :class:`BatchInterrupted` raised.
+    ``charts``: also every chart as PNG 300 dpi + SVG in ``<region>/charts/`` (on demand: slow).
     """
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r}: must be 'zh' or 'en'")
@@ -249,7 +251,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
             print(f"qanalysis reports: removed {len(swept)} leftover(s) of killed batches: "
                   f"{', '.join(swept)}", file=sys.stderr)
         return _run_locked(asked, jobs, out_dir, data_dir, notebook, timeout, resume, scheduler,
-                           lang, progress, summary)
+                           lang, progress, summary, charts)
     finally:
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
@@ -257,7 +259,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
 
 
 def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: float, resume,
-                scheduler, lang, progress, summary) -> RunSummary:
+                scheduler, lang, progress, summary, charts=False) -> RunSummary:
     data_dir_s = str(Path(data_dir).resolve()) if data_dir else ""
     started, t0 = now(), time.monotonic()
 
@@ -284,7 +286,8 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
 
     n_jobs = max(1, min(int(jobs or os.cpu_count() or 1), max(1, len(todo))))
     base_job = {"type": "report", "notebook": str(notebook), "out_dir": str(out_dir),
-                "data_dir": data_dir_s, "lang": lang, "timeout": float(timeout)}
+                "data_dir": data_dir_s, "lang": lang, "timeout": float(timeout),
+                "chart_files": "png,svg" if charts else ""}
     job_list = [dict(base_job, region=c, region_name=n) for c, n in todo]
 
     results: dict[str, dict] = {}  # regions finished in this run

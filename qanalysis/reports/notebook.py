@@ -2,8 +2,12 @@
 
 ``load_assessment`` (cached while the data files are unchanged), the headline
 counts and sentence, the labelled assessment table, the report header and data
-notes, and ``show`` (display a chart and save it). Notebooks import this module,
-never the batch runner.
+notes, and ``show`` (display a chart and save it). For the county report:
+``chart_provider`` (one :class:`~qanalysis.briefing.charts.ChartProvider` a
+report, region-independent charts shared by every report of a warm kernel),
+``show_html``, ``write_documents`` (the Word report and the deck from the same
+charts), ``write_chart_files`` and ``report_timing``. Notebooks import this
+module, never the batch runner.
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import dataclasses
 import io
 import os
 import re
+import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,6 +28,7 @@ from ..fingerprint import stat_key
 from ..vocab import DATA_STATUS, REPORT_VIEW_HEADERS
 
 _CACHE: dict = {}
+_TIMING: dict[str, float] = {}   # seconds by step of the report now running in this kernel
 
 def load_assessment(data_dir: str | os.PathLike | None = None):
     """``(data, assessment)`` for every region, cached while the data files are unchanged.
@@ -30,15 +37,80 @@ def load_assessment(data_dir: str | os.PathLike | None = None):
     most of the per-report time. The cache key is every data file's path,
     modification time and size.
     """
+    t0 = time.perf_counter()
+    _TIMING.clear()  # a new report begins with its data
     data_dir = data_dir or None
     key = (str(data_dir), stat_key(data_dir))
     hit = _CACHE.get("assessment")
     if hit is not None and hit[0] == key:
+        _TIMING["data"] = time.perf_counter() - t0
         return hit[1]
     data = load(data_dir=data_dir)
     value = (data, assess(data))
     _CACHE["assessment"] = (key, value)
+    _TIMING["data"] = time.perf_counter() - t0
     return value
+
+
+def chart_provider(assessment, lang: str = "zh"):
+    """The report's :class:`~qanalysis.briefing.charts.ChartProvider`: each chart drawn once.
+
+    The notebook shows its PNGs and :func:`write_documents` puts the same bytes
+    into the Word report and the deck. Charts that do not depend on the region
+    (heatmap pages, 表1) are kept for the next report of this kernel while the
+    assessment is the same object (``load_assessment``'s cache).
+    """
+    from ..briefing.charts import ChartProvider  # matplotlib/PIL: loaded with the first report
+
+    hit = _CACHE.get("shared_charts")
+    if hit is None or hit[0] is not assessment or hit[1] != lang:
+        hit = (assessment, lang, {})
+        _CACHE["shared_charts"] = hit
+    return ChartProvider(assessment, lang, shared=hit[2])
+
+
+def show_html(fragment: str) -> None:
+    """Display an HTML fragment (a section of :mod:`qanalysis.briefing.html_report`)."""
+    from IPython.display import HTML, display
+
+    display(HTML(fragment))
+
+
+def write_documents(assessment, region: str, out_dir: str | os.PathLike, charts) -> list[Path]:
+    """``<region>.docx`` and ``<region>.pptx`` in ``out_dir``, with ``charts``' images (no redraw)."""
+    from ..briefing.docx_report import write_docx  # python-docx: only when documents are written
+    from ..briefing.pptx_deck import write_pptx  # python-pptx: likewise
+
+    out = Path(out_dir)
+    paths = []
+    for step, write in (("docx", write_docx), ("pptx", write_pptx)):
+        t0, c0 = time.perf_counter(), charts.seconds
+        paths.append(write(assessment, region, out / f"{region}.{step}", charts))
+        # a chart first asked for by this document is counted under "charts", not here
+        _TIMING[step] = time.perf_counter() - t0 - (charts.seconds - c0)
+    return paths
+
+
+def write_chart_files(assessment, region: str, out_dir: str | os.PathLike, formats: str,
+                      lang: str = "zh") -> list[Path]:
+    """On demand (``qanalysis reports --charts``): every chart of the region as its own file,
+    PNG 300 dpi and SVG (:func:`qanalysis.charts.plots.write_region_charts`)."""
+    fmts = tuple(f.strip() for f in str(formats).split(",") if f.strip())
+    if not fmts:
+        return []
+    t0 = time.perf_counter()
+    paths = plots.write_region_charts(assessment, region, Path(out_dir) / "charts", lang, formats=fmts)
+    _TIMING["chart_files"] = time.perf_counter() - t0
+    return paths
+
+
+def report_timing(charts) -> dict:
+    """Seconds by step of this report (data, charts drawn and rendered, docx, pptx, chart files)
+    and the charts drawn, by kind; the batch benchmark reads it from the executed notebook."""
+    out = {k: round(v, 3) for k, v in _TIMING.items()}
+    out["charts"] = round(charts.seconds, 3)
+    out["charts_drawn"] = dict(charts.drawn)
+    return out
 
 
 def headline_counts(table, region: str, lang: str = "zh"):
@@ -70,10 +142,10 @@ def headline_sentence(table, region: str, lang: str = "zh") -> str:
     """One sentence a reader sees first: n indicators, how many achieved / on track / at risk …"""
     c = headline_counts(table, region, lang).set_index("status")["count"]
     if lang == "zh":
-        return (f"共 {c['total']} 项指标:已达标或已实现 {c['achieved'] + c['met']} 项,"
-                f"进度正常 {c['on_track']} 项,存在风险 {c['at_risk']} 项,"
-                f"进度滞后或未实现 {c['off_track'] + c['missed']} 项,"
-                f"数据不足 {c['insufficient_data']} 项,无量化目标 {c['no_target']} 项。")
+        return (f"共 {c['total']} 项指标：已达标或已实现 {c['achieved'] + c['met']} 项，"
+                f"进度正常 {c['on_track']} 项，存在风险 {c['at_risk']} 项，"
+                f"进度滞后或未实现 {c['off_track'] + c['missed']} 项，"
+                f"数据不足 {c['insufficient_data']} 项，无量化目标 {c['no_target']} 项。")
     return (f"{c['total']} indicators: {c['achieved'] + c['met']} achieved or met, "
             f"{c['on_track']} on track, {c['at_risk']} at risk, {c['off_track'] + c['missed']} "
             f"off track or missed, {c['insufficient_data']} with insufficient data, "
@@ -86,9 +158,9 @@ def data_note(table, region: str | None = None, lang: str = "zh") -> str:
     n = int(sub["has_illustrative"].fillna(False).astype(bool).sum())
     if lang == "zh":
         if n:
-            return (f"⚠ 注意:本报告中 {n} 项指标的数据含示例数据(illustrative,由程序按固定种子生成,"
-                    f"并非公开发布的统计数据),相关图表和结论仅用于演示方法,不能作为实际评估依据。")
-        return "本报告全部数据来自公开发布或报送的数值(见数据来源列)。"
+            return (f"⚠ 注意：本报告中 {n} 项指标的数据含示例数据（illustrative，由程序按固定种子生成，"
+                    f"并非公开发布的统计数据），相关图表和结论仅用于演示方法，不能作为实际评估依据。")
+        return "本报告全部数据来自公开发布或报送的数值（见数据来源列）。"
     if n:
         return (f"⚠ Note: {n} indicators in this report rest on illustrative values (generated with a "
                 f"fixed seed, not published statistics); their charts and findings only demonstrate the method.")
@@ -144,9 +216,9 @@ def report_header(assessment, region: str, lang: str = "zh") -> str:
     upto = int(latest.max()) if len(latest) else None
     if lang == "zh":
         lines = [f"# {name} · {plan.name_zh} 指标监测报告",
-                 f"规划期 {plan.first_year}–{plan.target_year} 年,基期 {plan.base_year} 年;"
+                 f"规划期 {plan.first_year}—{plan.target_year} 年，基期 {plan.base_year} 年；"
                  + (f"数据截至 {upto} 年。" if upto else "暂无年度数据。"),
-                 "", f"**总体情况:** {headline_sentence(t, str(region), lang)}"]
+                 "", f"**总体情况：** {headline_sentence(t, str(region), lang)}"]
     else:
         lines = [f"# {name} · {plan.name_en}: indicator report",
                  f"Plan period {plan.first_year}–{plan.target_year}, baseline {plan.base_year}; "
@@ -168,16 +240,16 @@ def data_notes(assessment, region: str, lang: str = "zh") -> str:
     sources = [x for x in dict.fromkeys(sources) if x][:8]
     basis = sub["target_basis"].value_counts()
     if lang == "zh":
-        lines = ["数据性质(按指标序列计):"
-                 + ",".join(f"{DATA_STATUS['zh'].get(k, k)} {v} 项" for k, v in by_status.items()) + "。",
+        lines = ["数据性质（按指标序列计）："
+                 + "，".join(f"{DATA_STATUS['zh'].get(k, k)} {v} 项" for k, v in by_status.items()) + "。",
                  "", data_note(t, str(region), lang), "",
-                 "目标来源:" + ",".join(f"{k} {v} 项" for k, v in basis.items())
-                 + "(plan = 规划原文;city_default = 沿用全市目标;pro_rata = 按权重分解;"
-                 "city_only = 全市整体目标、不分解到县;override = 区县自定)。",
-                 "", "方法:线性趋势(OLS)外推至目标年,给出 80%/95% 预测区间及达标概率;"
+                 "目标来源：" + "，".join(f"{k} {v} 项" for k, v in basis.items())
+                 + "（plan = 规划原文；city_default = 沿用全市目标；pro_rata = 按权重分解；"
+                 "city_only = 全市整体目标、不分解到县；override = 区县自定）。",
+                 "", "方法：线性趋势（OLS）外推至目标年，给出 80%/95% 预测区间及达标概率；"
                  "进度比率法与时序进度法见 docs/methods.md。"]
         if sources:
-            lines += ["", "公开数据来源:"] + [f"- {x}" for x in sources]
+            lines += ["", "公开数据来源："] + [f"- {x}" for x in sources]
     else:
         lines = ["Data status of the series: " + ", ".join(f"{k} {v}" for k, v in by_status.items()) + ".",
                  "", data_note(t, str(region), lang), "",

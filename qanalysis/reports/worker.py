@@ -227,7 +227,8 @@ class _Worker:
         self.served += 1
         # Always str: papermill's CLI would turn "01" into 1 (its -p casts values).
         params = {"region": str(region), "data_dir": str(job.get("data_dir") or ""),
-                  "out_dir": ".", "lang": str(job.get("lang") or "zh")}
+                  "out_dir": ".", "lang": str(job.get("lang") or "zh"),
+                  "chart_files": str(job.get("chart_files") or "")}
         assert tuple(params) == REPORT_PARAMETERS
         timing: dict[str, float] = {"kernel": round(time.monotonic() - t0, 3)}
         started_cells: list = []
@@ -284,8 +285,8 @@ class _Worker:
                 renumber(result)
                 result.metadata.setdefault("qanalysis", {})["warm_kernel_report"] = self.served
                 nbformat.write(result, str(out_nb))
-                title = f"{job.get('region_name') or region} 质量强市规划指标监测报告"
-                (tmp / f"{region}.html").write_text(self.html(result, title), encoding="utf-8")
+                title = f"{job.get('region_name') or region}指标监测报告"
+                (tmp / f"{region}.html").write_text(self.html(result, title, params["lang"]), encoding="utf-8")
                 timing["html"] = round(time.monotonic() - t2, 3)
                 outputs = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         except _Abort:
@@ -324,20 +325,20 @@ class _Worker:
             from nbconvert import HTMLExporter
             # code hidden: a report reader sees text, tables and charts only
             from nbconvert.preprocessors import TagRemovePreprocessor
-            self._exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                                          exclude_output_prompt=True)
+            # "basic": the cells only; htmlpage.page adds a head without require.js/MathJax CDN links
+            self._exporter = HTMLExporter(template_name="basic", exclude_input=True,
+                                          exclude_input_prompt=True, exclude_output_prompt=True)
             # cells tagged "report-hide" (the template's notes for analysts) are not for readers
             self._exporter.register_preprocessor(
                 TagRemovePreprocessor(remove_cell_tags={HIDE_TAG}), enabled=True)
         return self._exporter
 
-    def html(self, nb, title: str) -> str:
+    def html(self, nb, title: str, lang: str = "zh") -> str:
         self.make_exporter()
         body, _ = self._exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-        from ..charts.fonts import embed_html_font  # lazy: matplotlib only once a report is exported
+        from .htmlpage import page  # lazy: matplotlib (the font subset) only once a report is exported
 
-        # Chinese text must not turn into boxes on a machine without a CJK font
-        return embed_html_font(body)
+        return page(body, title, lang)
 
     def run_summary(self, job: dict) -> dict:
         """``summary.xlsx`` from a warm kernel (the assessment is usually cached there)."""
