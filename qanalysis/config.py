@@ -35,3 +35,12 @@ def plan_dir(plan: str | os.PathLike | None = None) -> Path:
     if p.is_dir():
         return p.resolve()
     return PLANS_DIR / str(plan)
+
+
+def deliveries_dir(folder: str | os.PathLike | None = None) -> Path:
+    """The root of the kept deliveries (报送数据, ``<root>/<plan-id>/<id>/``): ``folder``,
+    else ``$QANALYSIS_DELIVERIES``, else data/raw/deliveries/."""
+    if folder:
+        return Path(folder)
+    env = os.environ.get("QANALYSIS_DELIVERIES")
+    return Path(env) if env else RAW_DIR / "deliveries"

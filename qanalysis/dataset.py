@@ -72,6 +72,7 @@ OBSERVATION_COLUMNS: dict[str, str] = {
     "status": "string",     # one of OBSERVATION_STATUSES
     "source": "string",     # address or file it came from
     "note": "string",
+    "delivery": "string",   # id of the kept delivery (or file given to load) it came from; "" if shipped
 }
 
 REVIEW_COLUMNS: dict[str, str] = {
@@ -116,6 +117,8 @@ class PlanInfo:
     published: tuple[str, ...] = ()  # published-value files, relative to the plan folder
     # indicators measured as a share of the plan's counties (k of 12 designated): city-level only
     county_share_indicators: tuple[str, ...] = ()
+    fill_illustrative: bool = True   # plan.toml switch: fill series that have no real value (demo only)
+    fit_first_year: int | None = None  # plan.toml: the trend is fitted from this year on (None: every year)
 
 
 @dataclass
@@ -128,6 +131,8 @@ class Dataset:
     targets: pd.DataFrame
     observations: pd.DataFrame
     review: pd.DataFrame = field(default_factory=pd.DataFrame)
+    deliveries: pd.DataFrame = field(default_factory=pd.DataFrame)  # data.deliveries.DELIVERY_COLUMNS
+    replaced: pd.DataFrame = field(default_factory=pd.DataFrame)    # data.series_source.REPLACED_COLUMNS
 
     def indicator(self, indicator_id: str) -> pd.Series:
         return self.catalogue.set_index("id").loc[indicator_id]

@@ -2,8 +2,10 @@
 
 Two consumers ask the same question:
 
-* ``qanalysis.load()`` — is ``data/processed/`` older than the raw files or the
-  code that prepares them? (:func:`processed_hash`, stored in ``plan.json``)
+* ``qanalysis.load()`` and the report runner — is ``data/processed/`` older than
+  the inputs ``prepare`` reads (:func:`processed_inputs`: the plan folder, the
+  published values, every kept delivery) or the code that prepares them?
+  (:func:`processed_hash`, stored in ``plan.json``; :func:`processed_state`)
 * ``qanalysis reports --resume`` — were the reports made from other data or
   other code? (:func:`data_fingerprint`, :func:`code_sha`, in ``manifest.json``)
 * the notebook kernel's cache — did any data file change since the assessment
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -122,6 +126,69 @@ def processed_hash(files: Iterable[Path], extra: str = "", code: str | None = No
         h.update(Path(f).read_bytes())
     h.update(extra.encode())
     return h.hexdigest()
+
+
+def plan_settings(plan: str | os.PathLike | None = None) -> dict[str, Any]:
+    """plan.toml as a dict, read with the standard library ({} when missing or not TOML:
+    ``prepare`` then says what is wrong with it)."""
+    try:
+        return tomllib.loads((config.plan_dir(plan) / "plan.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def processed_inputs(plan: str | os.PathLike | None = None,
+                     deliveries_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Every raw file ``prepare`` builds the processed data from, in a fixed order: the plan
+    folder's files, the published-value files plan.toml names, then every file of the
+    plan's kept deliveries (``<deliveries>/<plan-id>/<id>/``: the file as delivered and
+    its ``delivery.json``; folders being written or removed start with a dot)."""
+    pdir = config.plan_dir(plan)
+    meta = plan_settings(plan)
+    files = sorted(p for p in pdir.glob("*") if p.is_file())
+    files += [(pdir / p).resolve() for p in meta.get("published", []) if isinstance(p, str)]
+    kept = config.deliveries_dir(deliveries_dir) / str(meta.get("id", ""))
+    if meta.get("id") and kept.is_dir():
+        files += sorted(p for p in kept.rglob("*") if p.is_file()
+                        and not any(part.startswith(".") for part in p.relative_to(kept).parts))
+    return files
+
+
+def fill_key(fill: bool) -> str:
+    """The ``extra`` of :func:`processed_hash` for a fill setting (it changes the output)."""
+    return f"fill={bool(fill)}"
+
+
+def processed_state(plan: str | os.PathLike | None = None,
+                    fill: bool | None = None) -> tuple[Path, bool, bool]:
+    """(the plan's processed folder, it is up to date, the fill setting to build it with).
+
+    Up to date: written from exactly :func:`processed_inputs` by the same code. With
+    ``fill`` None, the setting the last ``prepare`` used stays (``--no-fill`` stays in
+    force), else plan.toml's ``fill_illustrative``. Standard library only: the report
+    runner's parent asks this before it starts the workers.
+    """
+    meta = plan_settings(plan)
+    folder = config.PROCESSED_DIR / config.plan_dir(plan).name
+    default_fill = meta.get("fill_illustrative", True) is not False
+    stamp = folder / "plan.json"
+    if not meta or not stamp.is_file():
+        return folder, False, default_fill if fill is None else bool(fill)
+    try:
+        written = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return folder, False, default_fill if fill is None else bool(fill)
+    want = bool(fill) if fill is not None else bool(written.get("fill", default_fill))
+    fresh = written.get("source_hash") == processed_hash(processed_inputs(plan), extra=fill_key(want))
+    return folder, fresh, want
+
+
+def stale_message(folder: Path) -> str:
+    """The one line said when the processed folder is prepared again (zh + en)."""
+    why = ("已处理数据过期(原始数据、报送数据或程序已改变),正在按原始数据与已保存的报送数据重建"
+           " / processed data are out of date with the raw data, the kept deliveries or the code: rebuilding"
+           if (folder / "plan.json").exists() else "尚无已处理数据,正在生成 / no processed data yet: preparing")
+    return f"qanalysis: {why} ({folder})"
 
 
 # --------------------------------------------------------------------------- report inputs

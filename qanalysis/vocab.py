@@ -50,10 +50,49 @@ REASONS = {
 
 # ---------------------------------------------------------------- data status of a value / a series
 DATA_STATUS = {
-    "zh": {"published": "公开发布", "provisional": "初步数据", "illustrative": "示例数据",
-           "mixed": "混合", "": "无数据"},
+    "zh": {"published": "公开发布", "provisional": "初步数据(未正式发布)", "illustrative": "示例数据",
+           "mixed": "混合(逐年状态见数据来源)", "": "无数据"},
     "en": {"published": "published", "provisional": "provisional", "illustrative": "illustrative",
            "mixed": "mixed", "": "no data"},
+}
+
+# ---------------------------------------------------------------- what a series rests on
+# One basis per series, by the precedence rule of qanalysis.data.series_source:
+# delivered > published > illustrative.
+DATA_BASIS = {
+    "zh": {"delivered": "报送数据", "published": "公开发布数据", "illustrative": "示例数据", "": "无数据"},
+    "en": {"delivered": "delivered", "published": "published", "illustrative": "illustrative", "": "no data"},
+}
+# A series' data_source label: the basis with the file (delivered) or the address (published).
+DATA_SOURCE = {
+    "zh": {"delivered": "报送数据({statuses}),文件 {files}", "published": "公开发布数据,来源 {sources}",
+           "illustrative": "示例数据(程序生成,非公开发布)", "more": " 等{n}处", "list_sep": "、",
+           "status_sep": ";"},
+    "en": {"delivered": "delivered ({statuses}), file {files}", "published": "published, source {sources}",
+           "illustrative": "illustrative (generated, not published)", "more": " and {more} more",
+           "list_sep": ", ", "status_sep": "; "},
+}
+# One value's status inside a data_source label: provisional is never called published.
+VALUE_STATUS = {
+    "zh": {"published": "已发布", "provisional": "初步数,未正式发布", "illustrative": "示例"},
+    "en": {"published": "published", "provisional": "provisional (not yet published)",
+           "illustrative": "illustrative"},
+}
+# The data notes (Excel notes sheet, report): deliveries used, values replaced, the fit window.
+DELIVERY_NOTES = {
+    "zh": {"delivery": "报送数据 {id}:文件 {name}{when},本报告用到其中 {n} 个数值(sha256 {sha})。",
+           "kept": ",{date} 保存", "not_kept": ",本次运行读入、未保存",
+           "replaced": "已替换:{region} {indicator} {year} 年的 {old}(报送 {old_delivery})"
+                       "被后报送的 {new}(报送 {new_delivery})替换。",
+           "more_replaced": "……另有 {n} 个被替换的数值(见 replaced.csv)。",
+           "fit_window": "趋势拟合窗口:规划设定只用 {year} 年起的数据拟合趋势(更早的数据只在图中显示)。"},
+    "en": {"delivery": "delivery {id}: file {name}{when}, {n} of its values used here (sha256 {sha}).",
+           "kept": ", kept {date}", "not_kept": ", read for this run, not kept",
+           "replaced": "replaced: {region} {indicator} {year}: {old} (delivery {old_delivery}) "
+                       "by the later {new} (delivery {new_delivery}).",
+           "more_replaced": "… and {n} more replaced values (see replaced.csv).",
+           "fit_window": "fit window: the plan fits trends on the years from {year} on "
+                         "(earlier values are shown, not fitted)."},
 }
 
 # ---------------------------------------------------------------- forecast models
@@ -98,6 +137,8 @@ ASSESSMENT_HEADERS_ZH = {
     "ratio_base_year": "进度比起始年", "ratio_base": "进度比起始值", "pace_required": "所需年均变化",
     "limit_coefficient": "临界修正系数", "progress_category_zh": "进度类别(中文)",
     "target_year_observed": "目标年已有实测", "status_reason_en": "判断依据(英文)",
+    "data_basis": "数据依据", "data_source": "数据来源", "data_source_en": "数据来源(英文)",
+    "fit_first_year": "趋势拟合起始年",
 }
 
 TEMPLATE_HEADERS = {
@@ -118,10 +159,11 @@ REPORT_VIEW_HEADERS = {
     "zh": {"name_zh": "指标", "unit": "单位", "baseline": "基期值", "target": "目标值",
            "latest_year": "最新年份", "latest": "最新值(新增类为期内累计)", "forecast": "目标年预测",
            "pi80_low": "80%区间下限", "pi80_high": "80%区间上限", "p_attain": "达标概率",
-           "status_label": "评估结果", "data_status": "数据性质"},
+           "status_label": "评估结果", "data_status": "数据性质", "data_source": "数据来源"},
     "en": {"name_en": "indicator", "status_label": "status",
            "latest": "latest (increments: sum since plan start)",
-           "p_attain": "P(attain)", "forecast": "forecast (target year)"},
+           "p_attain": "P(attain)", "forecast": "forecast (target year)",
+           "data_status": "data status", "data_source": "data source"},
 }
 
 # ---------------------------------------------------------------- chart words
@@ -167,9 +209,14 @@ CHART_WORDS: dict[str, dict] = {
         "plan_target": "目标：{plan}",
         "basis": {"plan": "规划原文", "city_default": "沿用全市目标", "pro_rata": "按权重分解（示例）",
                   "city_only": "全市整体目标，不分解到县", "override": "县级自定目标"},
-        "data_status": {"published": "公开发布数据", "provisional": "含初步数据",
+        # the footer's words for the statuses plotted: provisional is never called published
+        "data_status": {"published": "公开发布数据", "provisional": "初步数据（未正式发布）",
+                        "published_provisional": "已发布与初步数据（初步数未正式发布）",
                         "illustrative": "示例数据（种子生成器生成，非公开发布）",
-                        "mixed": "公开数据与示例数据混合", "": "无数据"},
+                        "with_illustrative": "含示例数据（非公开发布）", "": "无数据"},
+        "delivered_files": "报送数据：文件 {files}",
+        "more_files": " 等{n}个",
+        "fit_from": "趋势拟合自{year}年起（规划设定）",
         "model": MODEL["zh"],
         "keep": "保持",
         "sep": "；",
@@ -218,9 +265,13 @@ CHART_WORDS: dict[str, dict] = {
         "basis": {"plan": "as in the plan", "city_default": "city target applied", "pro_rata":
                   "pro-rata share (illustrative)", "city_only": "city-wide target, not shared out",
                   "override": "county's own target"},
-        "data_status": {"published": "published data", "provisional": "includes provisional data",
+        "data_status": {"published": "published data", "provisional": "provisional data (not yet published)",
+                        "published_provisional": "published and provisional (not yet published) data",
                         "illustrative": "illustrative data (seeded generator, not published)",
-                        "mixed": "published and illustrative data mixed", "": "no data"},
+                        "with_illustrative": "includes illustrative (not published) data", "": "no data"},
+        "delivered_files": "delivered: file {files}",
+        "more_files": " and {more} more",
+        "fit_from": "trend fitted from {year} on (set in the plan)",
         "model": MODEL["en"],
         "keep": "keep at",
         "sep": "; ",

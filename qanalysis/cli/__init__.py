@@ -16,6 +16,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("qanalysis.cli.prepare", "raw → processed: parse, validate, write atomically"),
     "validate": ("qanalysis.cli.validate", "check input files without writing anything"),
+    "deliveries": ("qanalysis.cli.deliveries", "list the kept deliveries (报送数据) or remove one"),
     "template": ("qanalysis.cli.template", "write the wide Excel sheet for analysts to fill"),
     "catalogue": ("qanalysis.cli.catalogue", "print the plan's indicator catalogue"),
     "assess": ("qanalysis.cli.assess", "trend, progress and target-year forecast for every series"),

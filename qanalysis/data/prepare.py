@@ -1,11 +1,13 @@
 """raw → processed, in one command: ``qanalysis prepare``.
 
 1. Read the plan folder (catalogue, regions, county targets, review).
-2. Observations, highest precedence first: the files given with ``--data``;
-   the published values (data/raw/observations/published.csv); the plan's
-   own base-year values; then, unless ``--no-fill``, illustrative values from
-   the seeded generator for every (region, indicator, year) still empty.
-3. Validate everything; on any error write nothing and exit non-zero.
+2. ``--data FILE…``: check each file as one delivery; on any error keep nothing
+   and write nothing; else keep each file under data/raw/deliveries/ (see
+   :mod:`qanalysis.data.deliveries`).
+3. Observations per series by the precedence of :mod:`qanalysis.data.series_source`:
+   every kept delivery (later wins year by year), else the published values
+   (published.csv and the plan's base-year values), else — unless ``--no-fill``
+   or ``fill_illustrative = false`` in plan.toml — illustrative values.
 4. Write ``data/processed/<plan-id>/`` as a whole, atomically: the folder is
    built beside the old one and swapped in, so a refused or interrupted run
    leaves the previous good output untouched.
@@ -22,23 +24,16 @@ import pandas as pd
 from .. import __version__, config
 from ..atomic import atomic_dir
 from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
-from ..errors import raise_if_errors
-from ..fingerprint import processed_hash
-from ..plan.catalogue import read_plan
+from ..errors import Problem, raise_if_errors
+from ..fingerprint import fill_key, processed_hash, processed_inputs, sha256_file
+from ..plan.catalogue import read_plan, read_plan_info
 from ..plan.regions import apply_observed_baselines
+from . import deliveries, series_source
 from .generator import illustrative
 from .published import plan_baselines, published_paths, read_published
-from .validate import check_files
 
 PROCESSED_FILES = ("indicators.csv", "regions.csv", "targets.csv", "observations.csv",
-                   "review.csv", "plan.json")
-
-
-def raw_inputs(plan: str | Path | None = None, data_files: Sequence[str | Path] = ()) -> list[Path]:
-    """Every raw file the processed data is derived from (hashed by :func:`qanalysis.fingerprint.processed_hash`)."""
-    pdir = config.plan_dir(plan)
-    files = sorted(p for p in pdir.glob("*") if p.is_file())
-    return files + published_paths(plan) + [Path(f) for f in data_files]
+                   "review.csv", "deliveries.csv", "replaced.csv", "series_sources.csv", "plan.json")
 
 
 def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -52,31 +47,43 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def build(plan: str | Path | None = None, data_files: Sequence[str | Path] = (),
-          fill: bool | None = None) -> Dataset:
-    """The full dataset in memory; raises InputError listing every problem."""
+          fill: bool | None = None, deliveries_dir=None) -> Dataset:
+    """The full dataset in memory; raises InputError listing every problem.
+
+    Observations follow :mod:`qanalysis.data.series_source`: the kept deliveries (and
+    ``data_files``, applied after them, kept nowhere), else the published values,
+    else — when filling is on — illustrative values.
+    """
     data = read_plan(plan)
-    frames = []
-    if data_files:
-        user, problems = check_files([Path(f) for f in data_files], data)
-        raise_if_errors(problems)
-        for p in problems:  # warnings only at this point
-            print(f"warning: {p}", file=sys.stderr)
-        frames.append(user)
-    for path in published_paths(plan, data.plan):
-        frames.append(read_published(path, data=data))
-    frames.append(plan_baselines(data))
-    known = combine(frames)
+    kept = deliveries.kept(data.plan.id, deliveries_dir)
+    delivered, problems = deliveries.read_files([(d.path, d.id) for d in kept], data, quiet=True)
+    new, new_problems = deliveries.read_files([(Path(f), Path(f).name) for f in data_files], data)
+    problems += new_problems
+    if any(p.severity == "error" for p in problems) and kept:
+        problems.append(Problem(file=str(deliveries.plan_folder(data.plan.id, deliveries_dir)), code="kept_delivery",
+                                reason="a kept delivery no longer passes the checks (the plan changed?); remove "
+                                       "it with `qanalysis deliveries --remove ID` and deliver it again corrected"))
+    raise_if_errors(problems)
+    for p in new_problems:  # warnings only at this point
+        print(f"warning: {p}", file=sys.stderr)
+    files = [{"id": Path(f).name, "name": Path(f).name, "sha256": sha256_file(Path(f)), "kept_at": "",
+              "values": int((new["delivery"] == Path(f).name).sum()), "kept": False} for f in data_files]
+    data.deliveries = deliveries.table(kept + files)
+    published = [read_published(path, data=data) for path in published_paths(plan, data.plan)]
+    published = combine(published + [plan_baselines(data)])
     if fill is None:
-        fill = True
-    if fill:
-        frames.append(illustrative(data, anchors=known))
-    obs = combine(frames)
+        fill = data.plan.fill_illustrative
+    # the generator is anchored on published values only: a delivery never moves another series
+    generated = illustrative(data, anchors=published) if fill else None
+    obs, data.replaced = series_source.choose(pd.concat([delivered, new], ignore_index=True), published, generated)
     data.observations = obs
-    data.targets = apply_observed_baselines(data.targets, obs, data.catalogue, data.plan)
+    # a baseline comes from delivered or published values, never from illustrative ones
+    data.targets = apply_observed_baselines(data.targets, series_source.real_observations(obs),
+                                            data.catalogue, data.plan)
     return data
 
 
-def write_processed(data: Dataset, out_dir: Path, source_hash: str) -> Path:
+def write_processed(data: Dataset, out_dir: Path, source_hash: str, fill: bool | None = None) -> Path:
     """Write the processed folder for ``data.plan`` atomically; return its path."""
     target = Path(out_dir) / data.plan.id
     with atomic_dir(target) as tmp:
@@ -85,21 +92,74 @@ def write_processed(data: Dataset, out_dir: Path, source_hash: str) -> Path:
         data.targets.to_csv(tmp / "targets.csv", index=False)
         data.observations.to_csv(tmp / "observations.csv", index=False)
         data.review.to_csv(tmp / "review.csv", index=False)
+        data.deliveries.to_csv(tmp / "deliveries.csv", index=False)
+        data.replaced.to_csv(tmp / "replaced.csv", index=False)
+        # what every series rests on, for readers without pandas (the report runner's manifest)
+        series_source.series_sources(data.observations, data.deliveries).to_csv(tmp / "series_sources.csv",
+                                                                                index=False)
         meta = {"plan": {**data.plan.__dict__, "published": list(data.plan.published),
                          "county_share_indicators": list(data.plan.county_share_indicators)},
                 "qanalysis_version": __version__,
-                "source_hash": source_hash,
+                "source_hash": source_hash, "fill": data.plan.fill_illustrative if fill is None else fill,
+                "deliveries": data.deliveries["id"].astype(str).tolist() if len(data.deliveries) else [],
                 "counts": data.observations["status"].value_counts().to_dict()}
         (tmp / "plan.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return target
 
 
+def deliver(plan: str | Path | None, data_files: Sequence[str | Path], deliveries_dir=None) -> list:
+    """Check ``data_files`` against the plan, each as one delivery; keep those accepted.
+
+    All or nothing: any error in any file refuses every file and keeps none. A file
+    whose bytes are already kept is not kept again. Returns the new deliveries.
+    """
+    data = read_plan(plan)
+    paths = [Path(f) for f in data_files]
+    frames, problems = deliveries.read_files([(p, p.name) for p in paths], data)
+    raise_if_errors(problems)
+    for p in problems:
+        print(f"warning: {p}", file=sys.stderr)
+    todo, seen = [], set()
+    for path in paths:
+        same = deliveries.find_same(data.plan.id, path, deliveries_dir)
+        sha = sha256_file(path)
+        if same is not None or sha in seen:
+            print(f"{path}: the same file is already kept{f' as delivery {same.id}' if same else ''}; "
+                  "not kept again / 该文件已报送过", file=sys.stderr)
+            continue
+        seen.add(sha)
+        todo.append(path)
+    ids = deliveries.next_ids(data.plan.id, len(todo), deliveries_dir)
+    new = []
+    try:
+        for path, did in zip(todo, ids):
+            n = int((frames["delivery"] == path.name).sum())
+            new.append(deliveries.keep(data.plan.id, path, did, n, deliveries_dir))
+    except BaseException:
+        for d in new:
+            deliveries.remove(data.plan.id, d.id, deliveries_dir)
+        raise
+    return new
+
+
 def prepare(plan: str | Path | None = None, data_files: Sequence[str | Path] = (),
-            out_dir: Path | None = None, fill: bool | None = None) -> tuple[Dataset, Path]:
-    data = build(plan, data_files, fill)
-    files = raw_inputs(plan, data_files)
-    path = write_processed(data, Path(out_dir or config.PROCESSED_DIR),
-                           processed_hash(files, extra=f"fill={fill}"))
+            out_dir: Path | None = None, fill: bool | None = None,
+            deliveries_dir=None) -> tuple[Dataset, Path]:
+    """Keep ``data_files`` as deliveries (after checking them), then build from the shipped raw
+    files plus every kept delivery and write the processed folder. A refused file changes nothing."""
+    new = deliver(plan, data_files, deliveries_dir) if data_files else []
+    try:
+        data = build(plan, (), fill, deliveries_dir)
+        effective = data.plan.fill_illustrative if fill is None else fill
+        stamp = processed_hash(processed_inputs(plan, deliveries_dir), extra=fill_key(effective))
+        path = write_processed(data, Path(out_dir or config.PROCESSED_DIR), stamp, effective)
+    except BaseException:
+        plan_id = read_plan_info(config.plan_dir(plan)).id
+        for d in new:  # nothing half-done: the files just kept go again
+            deliveries.remove(plan_id, d.id, deliveries_dir)
+        raise
+    for d in new:
+        print(f"kept delivery {d.id}: {d.name} ({d.values} values) → {d.folder} / 已保存报送数据 {d.id}")
     return data, path
 
 
@@ -115,6 +175,10 @@ def summary(data: Dataset) -> str:
     ]
     for status, n in obs["status"].value_counts().items():
         lines.append(f"    {status}: {n}")
+    if len(data.deliveries):
+        lines.append(f"  deliveries used (报送数据): {len(data.deliveries)}; "
+                     f"values from them: {int((obs['delivery'] != '').sum())}; "
+                     f"replaced by a later delivery: {len(data.replaced)}")
     if (obs["status"] == "illustrative").any():
         lines.append("  注意: 含示例数据 (illustrative values from the seeded generator, not published)")
     return "\n".join(lines)

@@ -28,10 +28,11 @@ from .cells import (_LONG_INDEX, _WIDE_INDEX, COLUMN_ZH, NOTE_SHEETS, IndicatorR
                     parse_status, parse_year)
 from .formats import FORMATS, FormatProblem, Sheet, unsupported
 
-LONG_COLUMNS = tuple(OBSERVATION_COLUMNS)  # region, indicator, year, value, status, source, note
+# region, indicator, year, value, status, source, note ("delivery" is set when a file is kept, not read)
+LONG_COLUMNS = tuple(c for c in OBSERVATION_COLUMNS if c != "delivery")
 REQUIRED_COLUMNS = ("region", "indicator", "year", "value")
 ORIGIN_COLUMNS = {"_file": "string", "_sheet": "string", "_row": "int64", "_cell": "string"}
-READ_COLUMNS = {**OBSERVATION_COLUMNS, **ORIGIN_COLUMNS}
+READ_COLUMNS = {**{c: OBSERVATION_COLUMNS[c] for c in LONG_COLUMNS}, **ORIGIN_COLUMNS}
 HEADER_SCAN_ROWS = 30  # a header further down than this is not looked for
 
 # --------------------------------------------------------------------------- the file level

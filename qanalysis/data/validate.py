@@ -29,6 +29,8 @@ FRACTION_FACTOR = 50.0
 # "addition" is at least this many times the yearly share of the target.
 CUMULATIVE_FACTOR = 2.0
 MIN_CUMULATIVE_POINTS = 3
+# Analysts hold long histories: any year from this one to the plan's target year is data.
+HISTORY_FIRST_YEAR = 1990
 
 
 def _origin(obs: pd.DataFrame) -> pd.DataFrame:
@@ -100,11 +102,11 @@ def validate_observations(obs: pd.DataFrame, plan_data: Dataset) -> list[Problem
     for i in np.flatnonzero(~reg.isin(regions).to_numpy()):
         add(i, f"region {reg.iat[i]!r} is not one of the plan's regions (地区)", "unknown_region", "region")
 
-    lo_y, hi_y = plan.data_first_year, plan.target_year
+    lo_y, hi_y = HISTORY_FIRST_YEAR, plan.target_year
     for i in np.flatnonzero((year < lo_y) | (year > hi_y) | np.isnan(year)):
         shown = "(empty)" if np.isnan(year[i]) else str(int(year[i]))
-        add(i, f"year {shown} is outside the plan's range {lo_y}–{hi_y} (年份); values before {lo_y} "
-               f"are not used and the plan ends in {hi_y}", "year_out_of_range", "year")
+        add(i, f"year {shown} is outside the accepted range {lo_y}–{hi_y} (年份): years before {lo_y} "
+               f"are not taken and the plan ends in {hi_y}", "year_out_of_range", "year")
 
     for i in np.flatnonzero(~np.isin(status, OBSERVATION_STATUSES)):
         add(i, f"status {status[i]!r} is not one of {', '.join(OBSERVATION_STATUSES)}", "unknown_status", "status")

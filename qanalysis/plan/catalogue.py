@@ -58,11 +58,20 @@ def read_plan_info(plan_dir: Path) -> PlanInfo:
     published = meta.get("published", [])
     if not isinstance(published, list) or not all(isinstance(x, str) for x in published):
         raise QAnalysisError(f"{path}: 'published' must be a list of file paths")
+    fill = meta.get("fill_illustrative", True)
+    if not isinstance(fill, bool):
+        raise QAnalysisError(f"{path}: 'fill_illustrative' must be true or false, got {fill!r}")
+    fit_first = meta.get("fit_first_year")
+    if fit_first is not None and (not isinstance(fit_first, int) or isinstance(fit_first, bool)
+                                  or not 1990 <= fit_first < meta["target_year"]):
+        raise QAnalysisError(f"{path}: 'fit_first_year' must be a year from 1990 to before the target year "
+                             f"{meta['target_year']}, got {fit_first!r}")
     shares = meta.get("county_share_indicators", [])
     if not isinstance(shares, list) or not all(isinstance(x, str) for x in shares):
         raise QAnalysisError(f"{path}: 'county_share_indicators' must be a list of indicator ids")
     return PlanInfo(**{k: meta[k] for k in PLAN_KEYS}, previous_plan_zh=meta.get("previous_plan_zh", ""),
-                    published=tuple(published), county_share_indicators=tuple(shares))
+                    published=tuple(published), county_share_indicators=tuple(shares),
+                    fill_illustrative=fill, fit_first_year=fit_first)
 
 
 def _bound(text: str, path: Path, row: int, column: str, problems: list[Problem]) -> float:
