@@ -17,6 +17,7 @@ import pandas as pd
 from .. import atomic
 from . import attainment, counts, trend
 from . import forecast as fc
+from ..data.series_source import source_columns
 from ..dataset import Dataset
 from ..errors import QAnalysisError
 from .panel import Panel, as_floats, as_int64, build_panel
@@ -35,7 +36,8 @@ TABLE_COLUMNS = [
 ]
 # added after the contract's columns
 EXTRA_COLUMNS = ["ratio_base_year", "ratio_base", "pace_required", "limit_coefficient",
-                 "progress_category_zh", "target_year_observed", "status_reason_en"]
+                 "progress_category_zh", "target_year_observed", "status_reason_en",
+                 "data_basis", "data_source", "data_source_en", "fit_first_year"]
 
 
 # --------------------------------------------------------------------------- status rule
@@ -222,6 +224,9 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out = pd.DataFrame(out)  # the reasons read the arrays above, not the DataFrame's copies
     out["status_reason"] = zh
     out["status_reason_en"] = en
+    for c, v in source_columns(data, out).items():  # what each series rests on: data_basis, data_source…
+        out[c] = v
+    out["fit_first_year"] = pd.array([data.plan.fit_first_year] * S, dtype="Int64")
     return out[TABLE_COLUMNS + EXTRA_COLUMNS], p
 
 

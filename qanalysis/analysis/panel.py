@@ -190,6 +190,8 @@ def _data_status(flags: np.ndarray) -> np.ndarray:
 def build_panel(data: Dataset, model: str, regions=None) -> tuple[pd.DataFrame, Panel]:
     frame = _series_frame(data, regions)
     key, years, Y, flags = _panel_arrays(data, frame)
+    if data.plan.fit_first_year is not None:  # the plan's fit window: earlier years are shown, not fitted
+        Y[:, years < int(data.plan.fit_first_year)] = np.nan
     S = len(frame)
     kind = frame["kind"].astype(str).to_numpy(dtype=object)
     inc = kind == "increment"

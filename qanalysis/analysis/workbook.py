@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import atomic, vocab
+from ..data.series_source import delivery_notes
 
 
 def write_workbook(assessment, path, lang: str = "zh") -> Path:
@@ -16,10 +17,14 @@ def write_workbook(assessment, path, lang: str = "zh") -> Path:
     if lang == "zh":
         table["kind"] = table["kind"].map(vocab.KIND["zh"]).fillna(table["kind"])
         table["data_status"] = table["data_status"].map(vocab.DATA_STATUS["zh"]).fillna(table["data_status"])
+        table["data_basis"] = table["data_basis"].map(vocab.DATA_BASIS["zh"]).fillna(table["data_basis"])
         table["model"] = table["model"].map(vocab.MODEL["zh"]).fillna(table["model"])
-        table = table.rename(columns=vocab.ASSESSMENT_HEADERS_ZH)
+        codes = [c for c in table.columns if c != "data_source_en"]  # one source column, in the sheet's language
+        table = table[codes].rename(columns=vocab.ASSESSMENT_HEADERS_ZH)
         sheet, note_sheet = "评估结果", "说明"
     else:
+        codes = [c for c in table.columns if c != "data_source"]
+        table = table[codes].rename(columns={"data_source_en": "data_source"})
         sheet, note_sheet = "assessment", "notes"
     for c in table.columns:  # openpyxl cannot write pandas' NA
         if table[c].dtype.name in ("Int64", "boolean", "string"):
@@ -31,7 +36,7 @@ def write_workbook(assessment, path, lang: str = "zh") -> Path:
             ws = xw.sheets[sheet]
             ws.auto_filter.ref = ws.dimensions
             ws.freeze_panes = "A2"
-            _format_sheet(ws, list(table.columns), list(assessment.table.columns))
+            _format_sheet(ws, list(table.columns), codes)
             pd.DataFrame({"": notes}).to_excel(xw, sheet_name=note_sheet, index=False, header=False)
 
     atomic.write_with(path, write)
@@ -49,7 +54,7 @@ def _format_sheet(ws, headers: list[str], codes: list[str]) -> None:
 
     for j, (head, code) in enumerate(zip(headers, codes), start=1):
         letter = get_column_letter(j)
-        wide = code in ("name_zh", "name_en", "status_reason", "status_reason_en")
+        wide = code in ("name_zh", "name_en", "status_reason", "status_reason_en", "data_source", "data_source_en")
         ws.column_dimensions[letter].width = 40 if wide else max(10, min(24, len(str(head)) * 2 + 2))
         if code in PERCENT_COLUMNS:
             fmt = "0.00%" if code.startswith("cagr") else "0%"
@@ -69,4 +74,4 @@ def _notes(a, lang: str) -> list[str]:
         if n_ill:
             lines.insert(0, f"Note: {n_ill} series contain illustrative (not published) values: "
                             "they show the method, not the facts.")
-    return lines
+    return lines + delivery_notes(a.data, lang, fit_first_year=a.data.plan.fit_first_year)

@@ -141,6 +141,7 @@ def _sources(series_list: Iterable[pd.DataFrame], lang: str, limit: int = 2) -> 
 
 
 def _status_mix(statuses: Iterable[str], lang: str) -> str:
+    """The footer's words for the value statuses plotted; provisional is never called published."""
     st = {str(s) for s in statuses if s is not None and not pd.isna(s) and str(s)}
     d = _tx(lang)["data_status"]
     if not st:
@@ -148,9 +149,11 @@ def _status_mix(statuses: Iterable[str], lang: str) -> str:
     if st == {"illustrative"}:
         return d["illustrative"]
     if "illustrative" in st:
-        return d["mixed"]
-    if "provisional" in st:
+        return d["with_illustrative"]
+    if st == {"provisional"}:
         return d["provisional"]
+    if "provisional" in st:
+        return d["published_provisional"]
     return d["published"]
 
 
@@ -182,6 +185,14 @@ def _chart_note(assessment, rows: list[pd.Series], infos: list[dict], lang: str,
     statuses = [s for i in infos for s in i["statuses"]]
     years = [i["latest_year"] for i in infos if i["latest_year"]]
     parts = [_status_mix(statuses, lang)]
+    files = list(dict.fromkeys(f for r in rows if str(r.get("data_basis", "")) == "delivered"
+                               for f in _delivery_files(assessment, r)))
+    if files:
+        more = t["more_files"].format(n=len(files), more=len(files) - 3) if len(files) > 3 else ""
+        parts.append(t["delivered_files"].format(files=("、" if lang == "zh" else ", ").join(files[:3])) + more)
+    fit_first = [r.get("fit_first_year") for r in rows if _isnum(r.get("fit_first_year"))]
+    if fit_first:
+        parts.append(t["fit_from"].format(year=int(fit_first[0])))
     if years:
         parts.append(t["data_up_to"].format(year=max(years)))
     bases = {str(r.get("target_basis", "") or "") for r in rows} - {""}
@@ -199,3 +210,14 @@ def _chart_note(assessment, rows: list[pd.Series], infos: list[dict], lang: str,
                       else f"forecast: {t['model'].get(model, model)}, shaded 80%/95% prediction intervals"))
     parts.append(_sources([i["series"] for i in infos], lang))
     return parts
+
+
+def _delivery_files(assessment, row) -> list[str]:
+    """The delivery files ("001 one.csv") a delivered series came from."""
+    obs = assessment.data.observations
+    if "delivery" not in obs:
+        return []
+    ids = obs.loc[(obs["region"] == str(row["region"])) & (obs["indicator"] == str(row["indicator"])), "delivery"]
+    d = assessment.data.deliveries
+    names = dict(zip(d["id"].astype(str), d["name"].astype(str))) if len(d) else {}
+    return [f"{i} {names[i]}" if i in names and names[i] != i else i for i in dict.fromkeys(ids.astype(str)) if i]

@@ -245,7 +245,7 @@ def heatmap(assessment, value: str = "p_attain", lang: str = "zh", *,
 
     mix: list[str] = []
     for ds in (tab["data_status"].astype(str) if "data_status" in tab else []):
-        mix += ["published", "illustrative"] if ds == "mixed" else [ds]
+        mix += ["published", "provisional"] if ds == "mixed" else [ds]  # illustrative: flagged below
     latest = tab["latest_year"].dropna()
     parts = [_status_mix(mix + (["illustrative"] if illustrative else []), lang)]
     if len(latest):

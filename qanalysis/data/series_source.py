@@ -136,6 +136,19 @@ def series_sources(observations: pd.DataFrame, deliveries: pd.DataFrame | None =
     return pd.DataFrame(rows, columns=cols)
 
 
+def source_columns(data, keys: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``data_basis``, ``data_source``, ``data_source_en`` for each (region, indicator) row of ``keys``
+    (the assessment table's columns); "" for a series without values."""
+    obs = data.observations
+    obs = obs[obs["region"].isin(set(keys["region"].astype(str)))]
+    src = series_sources(obs, getattr(data, "deliveries", None)).set_index(KEY)
+    k = pd.MultiIndex.from_frame(keys[KEY].astype(str))
+    cols = ("data_basis", "data_source", "data_source_en")
+    if not len(src):
+        return {c: np.full(len(keys), "", dtype=object) for c in cols}
+    return {c: src[c].reindex(k).fillna("").to_numpy(dtype=object) for c in cols}
+
+
 def _source_label(words: dict, basis: str, by_status: dict, files: list, addresses: list, lang: str) -> str:
     """One series' data_source text: delivered with its statuses and files, published with its addresses."""
     status = vocab.VALUE_STATUS[lang]

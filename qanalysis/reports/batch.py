@@ -45,6 +45,7 @@ from .. import config
 from ..atomic import write_text
 from ..errors import QAnalysisError, UsageError
 from ..fingerprint import code_sha, data_fingerprint, file_sha
+from .inputs import data_basis, prepare_if_stale
 from .jobs import CODE_RE, excerpt, now
 from .outdir import BatchLock, check_out_dir, describe_stale, sweep_dead
 from .pool import (allow_workers, prestart_workers, run_job, shutdown_workers, stop_all_workers,
@@ -235,6 +236,8 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
     timeout = _positive_seconds(timeout)
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise UsageError(f"--jobs {jobs!r}: must be a whole number of workers, 1 or more")
+    if not data_dir:  # the workers read the processed folder: it must be what prepare makes now
+        prepare_if_stale()
     asked = resolve_regions(regions, data_dir)  # before any path is built from a code
     notebook = Path(notebook).resolve()
     if not notebook.is_file():
@@ -300,7 +303,7 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
         "notebook": str(notebook),
         "key": key,
         "data": {"dir": data_dir_s or "(default)", "sha256": fp["sha256"], "n_files": fp["n_files"],
-                 "files": fp["files"]},
+                 "files": fp["files"], **data_basis(data_dir)},
         "lang": lang, "jobs": n_jobs, "scheduler": scheduler or "", "timeout_s": float(timeout),
         "pid": os.getpid(), "started": started,
         "resume": bool(resume), "rerun_all_reason": rerun_all_reason,

@@ -24,8 +24,9 @@ from .. import load
 from ..analysis.assess import assess
 from ..analysis.status import STATUS_ORDER, STATUSES, label
 from ..charts import plots
+from ..data.series_source import delivery_notes
 from ..fingerprint import stat_key
-from ..vocab import DATA_STATUS, REPORT_VIEW_HEADERS
+from ..vocab import DATA_BASIS, DATA_STATUS, REPORT_VIEW_HEADERS
 
 _CACHE: dict = {}
 _TIMING: dict[str, float] = {}   # seconds by step of the report now running in this kernel
@@ -177,8 +178,12 @@ def assessment_view(table, region: str, lang: str = "zh"):
     inc = sub["kind"] == "increment"
     sub["latest"] = sub["latest"].where(~inc, sub["cumulative"])
     name = "name_zh" if lang == "zh" else "name_en"
+    if "data_source" not in sub:  # a table from before the column existed
+        sub["data_source"] = sub["data_source_en"] = sub["data_status"]
+    if lang != "zh":
+        sub["data_source"] = sub["data_source_en"]
     cols = [name, "unit", "baseline", "target", "latest_year", "latest", "forecast", "pi80_low",
-            "pi80_high", "p_attain", "status_label", "data_status"]
+            "pi80_high", "p_attain", "status_label", "data_status", "data_source"]
     view = sub[cols].round({"p_attain": 2})
     view = view.rename(columns=REPORT_VIEW_HEADERS[lang]).reset_index(drop=True)
     # numbers as a reader writes them: 2 decimals, probabilities as percentages
@@ -230,17 +235,24 @@ def report_header(assessment, region: str, lang: str = "zh") -> str:
 
 
 def data_notes(assessment, region: str, lang: str = "zh") -> str:
-    """Markdown: data status of the series, sources, the illustrative statement, methods."""
+    """Markdown: what the series rest on, deliveries and replaced values, sources, methods."""
     t = assessment.table
     sub = t[t["region"] == str(region)]
     by_status = sub["data_status"].value_counts()
+    by_basis = sub["data_basis"].value_counts() if "data_basis" in sub else by_status.iloc[:0]
     obs = assessment.data.observations
     o = obs[obs["region"] == str(region)]
-    sources = o.loc[o["status"] != "illustrative", "source"].dropna()
-    sources = [x for x in dict.fromkeys(sources) if x][:8]
+    # published and provisional sources are listed apart: provisional is never called published
+    sources = [x for x in dict.fromkeys(o.loc[o["status"] == "published", "source"].dropna()) if x][:8]
+    prov = [x for x in dict.fromkeys(o.loc[o["status"] == "provisional", "source"].dropna()) if x][:8]
     basis = sub["target_basis"].value_counts()
+    deliveries = delivery_notes(assessment.data, lang, region=str(region),
+                                fit_first_year=assessment.data.plan.fit_first_year)
     if lang == "zh":
-        lines = ["数据性质（按指标序列计）："
+        lines = ["数据依据（按指标序列计）："
+                 + "，".join(f"{DATA_BASIS['zh'].get(k, k)} {v} 项" for k, v in by_basis.items()) + "。"
+                 "一个序列只用一种依据：有报送数据的只用报送数据，否则用公开发布数据，都没有时才用示例数据。",
+                 "", "数据性质（按指标序列计）："
                  + "，".join(f"{DATA_STATUS['zh'].get(k, k)} {v} 项" for k, v in by_status.items()) + "。",
                  "", data_note(t, str(region), lang), "",
                  "目标来源：" + "，".join(f"{k} {v} 项" for k, v in basis.items())
@@ -248,16 +260,27 @@ def data_notes(assessment, region: str, lang: str = "zh") -> str:
                  "city_only = 全市整体目标、不分解到县；override = 区县自定）。",
                  "", "方法：线性趋势（OLS）外推至目标年，给出 80%/95% 预测区间及达标概率；"
                  "进度比率法与时序进度法见 docs/methods.md。"]
+        if deliveries:
+            lines += ["", "报送数据："] + [f"- {x}" for x in deliveries]
         if sources:
             lines += ["", "公开数据来源："] + [f"- {x}" for x in sources]
+        if prov:
+            lines += ["", "初步数据（未正式发布）来源："] + [f"- {x}" for x in prov]
     else:
-        lines = ["Data status of the series: " + ", ".join(f"{k} {v}" for k, v in by_status.items()) + ".",
+        lines = ["What the series rest on: " + ", ".join(f"{k} {v}" for k, v in by_basis.items())
+                 + ". A series uses one basis: delivered values if any, else published values, "
+                 "illustrative ones only when there is neither.",
+                 "", "Data status of the series: " + ", ".join(f"{k} {v}" for k, v in by_status.items()) + ".",
                  "", data_note(t, str(region), lang), "",
                  "Target basis: " + ", ".join(f"{k} {v}" for k, v in basis.items()) + ".",
                  "", "Method: OLS linear trend to the target year with 80%/95% prediction intervals "
                  "and the probability of meeting the target; see docs/methods.md."]
+        if deliveries:
+            lines += ["", "Deliveries:"] + [f"- {x}" for x in deliveries]
         if sources:
             lines += ["", "Published sources:"] + [f"- {x}" for x in sources]
+        if prov:
+            lines += ["", "Provisional (not yet published) sources:"] + [f"- {x}" for x in prov]
     return "\n".join(lines)
 
 
