@@ -34,3 +34,32 @@ def plan_copy(tmp_path) -> Path:
     dst = tmp_path / "plan"
     shutil.copytree(config.plan_dir(), dst)
     return dst
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_deliveries(tmp_path_factory):
+    """Tests never read nor write the user's kept deliveries (data/raw/deliveries)."""
+    import os
+
+    old = os.environ.get("QANALYSIS_DELIVERIES")
+    os.environ["QANALYSIS_DELIVERIES"] = str(tmp_path_factory.mktemp("no-deliveries"))
+    yield
+    if old is None:
+        os.environ.pop("QANALYSIS_DELIVERIES", None)
+    else:
+        os.environ["QANALYSIS_DELIVERIES"] = old
+
+
+@pytest.fixture
+def data_root(tmp_path, monkeypatch):
+    """A scratch data tree (raw copied, processed and deliveries empty) the library and the CLI both use."""
+    root = tmp_path / "data"
+    shutil.copytree(config.RAW_DIR, root / "raw", ignore=shutil.ignore_patterns("deliveries"))
+    monkeypatch.setattr(config, "DATA_DIR", root)
+    monkeypatch.setattr(config, "RAW_DIR", root / "raw")
+    monkeypatch.setattr(config, "PROCESSED_DIR", root / "processed")
+    monkeypatch.setattr(config, "PLANS_DIR", root / "raw" / "plans")
+    monkeypatch.setattr(config, "OBSERVATIONS_RAW_DIR", root / "raw" / "observations")
+    monkeypatch.setenv("QANALYSIS_DATA", str(root))
+    monkeypatch.setenv("QANALYSIS_DELIVERIES", str(root / "deliveries"))
+    return root

@@ -32,7 +32,7 @@ def test_processed_round_trips_what_was_built(tmp_path):
     assert built.plan == loaded.plan
 
 
-def test_stale_processed_data_is_not_used(tmp_path, monkeypatch):
+def test_stale_processed_data_is_not_used(tmp_path, monkeypatch, capsys):
     data_root = tmp_path / "data"
     shutil.copytree(config.RAW_DIR, data_root / "raw")
     monkeypatch.setattr(config, "PROCESSED_DIR", data_root / "processed")
@@ -44,13 +44,14 @@ def test_stale_processed_data_is_not_used(tmp_path, monkeypatch):
                                                    "330300,pm25_concentration,2022,23,")
     assert "2022,23," in text
     pub.write_text(text, encoding="utf-8")
-    with pytest.warns(UserWarning, match="older than the raw data"):
-        data = qanalysis.load()
+    data = qanalysis.load()     # stale: said in one line (zh + en) and prepared again, no Python warning
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "已处理数据过期" in err[0] and "out of date" in err[0]
     obs = data.observations.set_index(["region", "indicator", "year"])
     assert obs.loc[("330300", "pm25_concentration", 2022), "value"] == 23
 
 
-def test_a_change_to_the_data_code_makes_processed_data_stale(tmp_path, monkeypatch):
+def test_a_change_to_the_data_code_makes_processed_data_stale(tmp_path, monkeypatch, capsys):
     """Edit a module the prepare step imports (in a copy of the package): the processed
     folder is stale. Edit a chart module: it is not (charts do not shape the data)."""
     pkg = tmp_path / "pkg"
@@ -58,14 +59,19 @@ def test_a_change_to_the_data_code_makes_processed_data_stale(tmp_path, monkeypa
     monkeypatch.setattr(config, "PACKAGE_DIR", pkg)
     monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
     prepare()
-    data = qanalysis.load()            # fresh: no warning, read from disk
-    assert len(data.observations)
+    capsys.readouterr()
+    data = qanalysis.load()            # fresh: silent, read from disk
+    assert len(data.observations) and capsys.readouterr().err == ""
     with (pkg / "charts" / "theme.py").open("a", encoding="utf-8") as fh:
         fh.write("# an edit that cannot change the data\n")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         qanalysis.load()
-    with (pkg / "plan" / "targetparse.py").open("a", encoding="utf-8") as fh:
-        fh.write("# the code changed\n")
-    with pytest.warns(UserWarning, match="older than the raw data"):
+    assert capsys.readouterr().err == ""
+    for module in ("plan/targetparse.py", "data/deliveries.py", "data/series_source.py"):
+        with (pkg / module).open("a", encoding="utf-8") as fh:
+            fh.write("# the code changed\n")
+        qanalysis.load()               # stale: prepared again, said in one line
+        assert "out of date" in capsys.readouterr().err, module
         qanalysis.load()
+        assert capsys.readouterr().err == "", module

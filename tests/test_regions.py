@@ -65,10 +65,19 @@ def test_bad_region_rows(plan_copy):
     assert {(3, "bad_code"), (4, "bad_level"), (5, "duplicate_region"), (6, "duplicate_region")} <= codes
 
 
-def test_county_baseline_from_its_own_base_year_value(dataset):
+def test_county_baseline_from_its_own_base_year_value(dataset, tmp_path):
+    from qanalysis.data.prepare import build
+
+    # a generated (illustrative) 2020 value is no baseline: the city's stays
     t = dataset.targets.set_index(["region", "indicator"])
-    o = dataset.observations.set_index(["region", "indicator", "year"])["value"]
-    assert t.loc[("330302", "mfg_product_pass_rate"), "baseline"] == o.loc[("330302", "mfg_product_pass_rate", 2020)]
+    assert t.loc[("330302", "mfg_product_pass_rate"), "baseline"] == 95
+    # a delivered one is
+    f = tmp_path / "base.csv"
+    f.write_text("region,indicator,year,value,status,source\n"
+                 "330302,mfg_product_pass_rate,2020,94.2,published,年鉴\n",
+                 encoding="utf-8")
+    t = build(data_files=[f]).targets.set_index(["region", "indicator"])
+    assert t.loc[("330302", "mfg_product_pass_rate"), "baseline"] == 94.2
     # the city's baseline stays the plan's number
     assert t.loc[("330300", "mfg_product_pass_rate"), "baseline"] == 95
 

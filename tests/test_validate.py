@@ -52,12 +52,13 @@ def test_negative_count(tmp_path, plan):
 
 
 def test_year_outside_plan_range(tmp_path, plan):
-    _, obs, probs = check(tmp_path, plan, f"{CITY},{PCT},2015,95,provisional,,",
-                          f"{CITY},{PCT},2031,95,provisional,,", f"{CITY},{PCT},2016,95,provisional,,",
-                          f"{CITY},{PCT},2025,95,provisional,,")
+    # history before the plan's data years is welcome (from 1990); after the target year it is not
+    _, obs, probs = check(tmp_path, plan, f"{CITY},{PCT},1989,95,provisional,,",
+                          f"{CITY},{PCT},2031,95,provisional,,", f"{CITY},{PCT},1990,95,provisional,,",
+                          f"{CITY},{PCT},2015,95,provisional,,", f"{CITY},{PCT},2025,95,provisional,,")
     ps = [p for p in probs if p.code == "year_out_of_range"]
     assert [(p.row, p.column) for p in ps] == [(2, "year"), (3, "year")]
-    assert "year 2015 is outside the plan's range 2016–2025" in ps[0].reason and "2031" in ps[1].reason
+    assert "year 1989 is outside the accepted range 1990–2025" in ps[0].reason and "2031" in ps[1].reason
 
 
 def test_duplicate_with_different_values_names_both_locations(tmp_path, plan):
