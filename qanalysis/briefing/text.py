@@ -432,8 +432,10 @@ def method_paragraphs(assessment, region: str) -> list[str]:
     by_status = rows["data_status"].astype(str).value_counts()
     status_txt = "，".join(f"{DATA_STATUS['zh'].get(k, k) or '无数据'}{v}项" for k, v in by_status.items())
     obs = assessment.data.observations
-    o = obs[(obs["region"].astype(str) == str(region)) & (obs["status"] != "illustrative")]
-    sources = [s for s in dict.fromkeys(o["source"].dropna().astype(str)) if s][:6]
+    o = obs[obs["region"].astype(str) == str(region)]
+    # published and provisional sources apart: provisional is never called published
+    sources = [s for s in dict.fromkeys(o.loc[o["status"] == "published", "source"].dropna().astype(str)) if s][:6]
+    prov = [s for s in dict.fromkeys(o.loc[o["status"] == "provisional", "source"].dropna().astype(str)) if s][:6]
     basis_zh = {"plan": "规划原文", "city_default": "沿用全市目标", "pro_rata": "按权重分解（示例）",
                 "city_only": "全市整体目标，不分解到县", "override": "县级自定目标"}
     basis = rows["target_basis"].astype(str).value_counts()
@@ -442,7 +444,8 @@ def method_paragraphs(assessment, region: str) -> list[str]:
         f"基期{plan.base_year}年）。本地区目标来源：" +
         "，".join(f"{basis_zh.get(k, k)}{v}项" for k, v in basis.items() if k) + "。",
         f"数据性质（按指标计）：{status_txt}。"
-        + (f"公开数据来源：{'；'.join(sources)}。" if sources else ""),
+        + (f"公开数据来源：{'；'.join(sources)}。" if sources else "")
+        + (f"初步数据（未正式发布）来源：{'；'.join(prov)}。" if prov else ""),
     ]
     note = illustrative_note(rows)
     if note:

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from ..analysis.status import STATUSES
+from ..vocab import DATA_STATUS
 
 # assessment column -> Chinese header. "current" and "pi80"/"pi95" are derived (see _cell).
 HEADERS: dict[str, str] = {
@@ -49,8 +50,6 @@ HEADERS: dict[str, str] = {
 
 KIND_ZH = {"level": "水平值", "stock": "累计(存量)", "increment": "新增(期内合计)",
            "unquantified": "无量化目标"}
-DATA_STATUS_ZH = {"published": "公开发布", "provisional": "初步数据", "illustrative": "示例数据",
-                  "mixed": "公开与示例混合", "": "无数据"}
 BASIS_ZH = {"plan": "规划原文", "city_default": "沿用全市目标", "pro_rata": "按权重分解(示例)",
             "city_only": "全市整体目标", "override": "县级自定"}
 COMPARATOR = {">=": "≥", "<=": "≤", "==": "", "": ""}
@@ -164,7 +163,7 @@ def _cell(row: pd.Series, column: str, plan: dict[str, int]) -> str:
         return KIND_ZH.get(kind, kind)
     if column == "data_status":
         d = str(row.get(column, "") or "")
-        return DATA_STATUS_ZH.get(d, d)
+        return DATA_STATUS["zh"].get(d, d)  # one vocabulary: provisional is never called published
     if column == "target_basis":
         b = str(row.get(column, "") or "")
         return BASIS_ZH.get(b, b)
