@@ -224,4 +224,6 @@ def test_every_city_series_of_the_shipped_data_equals_the_table(dataset):
             np.testing.assert_allclose(_numbers(d), row[COLUMNS].to_numpy(float), rtol=1e-8, atol=1e-10,
                                        err_msg=f"{model} {ind}")
             checked += 1
-        assert checked >= 40
+        # every city series with two or more points; since issue 8 a series with a published
+        # value holds only its published values, so fewer than before have that many
+        assert checked >= 20

@@ -252,11 +252,16 @@ def test_table_view_chinese_headers_and_numbers_as_the_plan_writes_them(assessme
     assert not any(re.search(r"[a-z]_[a-z]", c) for c in frame.columns)
     mfg = frame.loc["制造业产品质量合格率"]
     assert mfg["目标值"] == "≥96%" and mfg["基期值"] == "95%"
-    assert mfg["最新值(新增类为期内累计)"] == "96.2%"
-    assert mfg["较基期变化"] == "+1.2个百分点"
-    row = rows.set_index("name_zh").loc["制造业产品质量合格率"]
-    assert mfg["达标概率"] == f"{round(100 * row['p_attain'])}%"
-    assert mfg["年均增速"] == f"{100 * row['cagr']:.2f}%"
+    # the city's series rests on its published 2020 value alone (no illustrative value mixed in)
+    assert mfg["最新值(新增类为期内累计)"] == "95.0%" and mfg["评估结果"] == "数据不足"
+    name = "地表水省控及以上断面达到或好于Ⅲ类水体比例"   # a published series with several years
+    water = frame.loc[name]
+    assert water["目标值"] == "≥92%" and water["基期值"] == "87.5%"
+    assert water["最新值(新增类为期内累计)"] == "93.8%"
+    assert water["较基期变化"] == "+6.3个百分点"
+    row = rows.set_index("name_zh").loc[name]
+    assert water["达标概率"] == f"{round(100 * row['p_attain'])}%"
+    assert water["年均增速"] == f"{100 * row['cagr']:.2f}%"
     # an increment shows the running sum its period target is compared with
     inc = rows.set_index("name_zh").loc["制定“浙江制造”标准（新增）"]
     assert frame.loc["制定“浙江制造”标准（新增）", "最新值(新增类为期内累计)"] == f"{inc['cumulative']:.0f}"
