@@ -165,3 +165,15 @@ def test_no_fill_stays_in_force_for_load(data_root, capsys):
     data = qanalysis.load()
     assert "illustrative" not in set(data.observations["status"])
     assert capsys.readouterr().err == ""
+
+
+def test_load_with_another_fill_setting_writes_nothing(data_root, capsys):
+    """load(fill=False) asks for other data than the processed folder's: built in memory,
+    the folder every other reader uses stays as prepare wrote it."""
+    _, folder = prepare()
+    before = snapshot(folder)
+    capsys.readouterr()
+    data = qanalysis.load(fill=False)
+    assert "illustrative" not in set(data.observations["status"])
+    assert snapshot(folder) == before and capsys.readouterr().err == ""
+    assert "illustrative" in set(qanalysis.load().observations["status"])

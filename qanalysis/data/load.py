@@ -76,6 +76,9 @@ def load(plan: str | Path | None = None, data_dir: str | Path | None = None,
     * neither: the processed folder of the plan. If it is missing or out of date with
       the inputs ``prepare`` uses (shipped raw files + kept deliveries + the code), one
       line says so (Chinese and English, on stderr) and it is prepared again from them.
+    * ``fill`` True/False: the processed folder when it was prepared with that setting,
+      else the same inputs built in memory with it (nothing written: asking for other
+      data never changes what every other reader of the processed folder gets).
     """
     # lazy: a fresh processed folder is read without importing the whole prepare pipeline
     from .prepare import build
@@ -87,8 +90,11 @@ def load(plan: str | Path | None = None, data_dir: str | Path | None = None,
         if not (folder / "plan.json").exists():
             folder = folder / config.plan_dir(plan).name
         return read_processed(folder)
+    if fill is not None:
+        folder, fresh, _ = processed_state(plan, fill)
+        return read_processed(folder) if fresh else build(plan, (), fill)
     try:
-        ensure_prepared(plan, fill)
+        ensure_prepared(plan)
     except OSError as exc:  # a read-only install: build in memory from the same inputs
         print(f"qanalysis: cannot write the processed folder ({exc}); using the data built in memory "
               "/ 无法写入已处理数据,改用内存中构建的数据", file=sys.stderr)
