@@ -50,8 +50,8 @@ REASONS = {
 
 # ---------------------------------------------------------------- data status of a value / a series
 DATA_STATUS = {
-    "zh": {"published": "公开发布", "provisional": "初步数据(未正式发布)", "illustrative": "示例数据",
-           "mixed": "混合(逐年状态见数据来源)", "": "无数据"},
+    "zh": {"published": "公开发布", "provisional": "初步数据（未正式发布）", "illustrative": "示例数据",
+           "mixed": "混合（逐年状态见数据来源）", "": "无数据"},
     "en": {"published": "published", "provisional": "provisional", "illustrative": "illustrative",
            "mixed": "mixed", "": "no data"},
 }
@@ -65,27 +65,27 @@ DATA_BASIS = {
 }
 # A series' data_source label: the basis with the file (delivered) or the address (published).
 DATA_SOURCE = {
-    "zh": {"delivered": "报送数据({statuses}),文件 {files}", "published": "公开发布数据,来源 {sources}",
-           "illustrative": "示例数据(程序生成,非公开发布)", "more": " 等{n}处", "list_sep": "、",
-           "status_sep": ";"},
+    "zh": {"delivered": "报送数据（{statuses}），文件 {files}", "published": "公开发布数据，来源 {sources}",
+           "illustrative": "示例数据（程序生成，非公开发布）", "more": " 等{n}处", "list_sep": "、",
+           "status_sep": "；"},
     "en": {"delivered": "delivered ({statuses}), file {files}", "published": "published, source {sources}",
            "illustrative": "illustrative (generated, not published)", "more": " and {more} more",
            "list_sep": ", ", "status_sep": "; "},
 }
 # One value's status inside a data_source label: provisional is never called published.
 VALUE_STATUS = {
-    "zh": {"published": "已发布", "provisional": "初步数,未正式发布", "illustrative": "示例"},
+    "zh": {"published": "已发布", "provisional": "初步数，未正式发布", "illustrative": "示例"},
     "en": {"published": "published", "provisional": "provisional (not yet published)",
            "illustrative": "illustrative"},
 }
 # The data notes (Excel notes sheet, report): deliveries used, values replaced, the fit window.
 DELIVERY_NOTES = {
-    "zh": {"delivery": "报送数据 {id}:文件 {name}{when},本报告用到其中 {n} 个数值(sha256 {sha})。",
-           "kept": ",{date} 保存", "not_kept": ",本次运行读入、未保存",
-           "replaced": "已替换:{region} {indicator} {year} 年的 {old}(报送 {old_delivery})"
-                       "被后报送的 {new}(报送 {new_delivery})替换。",
-           "more_replaced": "……另有 {n} 个被替换的数值(见 replaced.csv)。",
-           "fit_window": "趋势拟合窗口:规划设定只用 {year} 年起的数据拟合趋势(更早的数据只在图中显示)。"},
+    "zh": {"delivery": "报送数据 {id}：文件 {name}{when}，本报告用到其中 {n} 个数值（sha256 {sha}）。",
+           "kept": "，{date} 保存", "not_kept": "，本次运行读入、未保存",
+           "replaced": "已替换：{region} {indicator} {year} 年的 {old}（报送 {old_delivery}）"
+                       "被后报送的 {new}（报送 {new_delivery}）替换。",
+           "more_replaced": "……另有 {n} 个被替换的数值（见 replaced.csv）。",
+           "fit_window": "趋势拟合窗口：规划设定只用 {year} 年起的数据拟合趋势（更早的数据只在图中显示）。"},
     "en": {"delivery": "delivery {id}: file {name}{when}, {n} of its values used here (sha256 {sha}).",
            "kept": ", kept {date}", "not_kept": ", read for this run, not kept",
            "replaced": "replaced: {region} {indicator} {year}: {old} (delivery {old_delivery}) "

@@ -95,8 +95,8 @@ def test_the_later_delivery_wins_and_the_replaced_value_is_noted(data_root, tmp_
     assert (rep["year"], rep["replaced_value"], rep["replaced_delivery"], rep["value"], rep["delivery"]) == \
         (2022, 96.4, "001", 97.3, "002")
     notes = data_notes(assess(qanalysis.load()), "330302", "zh")
-    assert "已替换:330302 mfg_product_pass_rate 2022 年的 96.4(报送 001)被后报送的 97.3(报送 002)替换" in notes
-    assert "报送数据 001:文件 a.csv" in notes and "报送数据 002:文件 b.csv" in notes
+    assert "已替换：330302 mfg_product_pass_rate 2022 年的 96.4（报送 001）被后报送的 97.3（报送 002）替换" in notes
+    assert "报送数据 001：文件 a.csv" in notes and "报送数据 002：文件 b.csv" in notes
 
 
 @pytest.mark.parametrize("body", ["", ",,,,,\n,,,,,\n"], ids=["header only", "all blank"])

@@ -11,6 +11,7 @@ import sys
 import warnings
 from html import unescape
 
+import docx
 import nbformat
 import numpy as np
 import openpyxl
@@ -19,6 +20,7 @@ import statsmodels.api as sm
 
 import qanalysis
 from qanalysis.analysis.assess import assess
+from qanalysis.briefing.text import num
 
 REGION = "330302"
 CSV_IND, CSV_YEARS = "mfg_product_pass_rate", [2017, 2018, 2020, 2021, 2022, 2023]
@@ -100,12 +102,20 @@ def test_delivered_values_reach_every_output(data_root, tmp_path):
     page = text_of(html)
     for ind, v, name in ((CSV_IND, CSV_VALUES[-1], "制造业产品质量合格率"),
                          (XLS_IND, XLS_CELLS[2023], "规模以上工业新产品产值率")):
-        row = next(text_of(tr) for tr in html.split("<tr")[1:] if name in tr and "数据来源" not in tr)
-        assert f"{v:.2f}" in row, row                                     # the delivered latest value
-        assert f"{table.loc[(REGION, ind), 'forecast']:.2f}" in row       # and its forecast
-        assert "初步数据(未正式发布)" in row and "报送数据" in row
-    assert f"文件 001 {csv.name}" in page and f"文件 002 {xlsx.name}" in page
-    assert "公开发布数据,来源 区市场监管局快报" not in page and "Warning" not in page
+        row = " " + next(text_of("<tr" + tr) for tr in html.split("<tr")[1:]
+                         if f'data-indicator="{ind}"' in tr.split(">", 1)[0]) + " "
+        assert f" {name} " in row
+        assert f" {num(v)} †" in row, row                        # the delivered latest value, marked provisional
+        assert f" {num(table.loc[(REGION, ind), 'forecast'], 1)} " in row   # and its forecast
+        assert "*" not in row                                    # no illustrative value in the series
+    assert "“†”为初步数据（未正式发布）" in page
+    assert f"报送数据 001：文件 {csv.name}" in page and f"报送数据 002：文件 {xlsx.name}" in page
+    assert f"制造业产品质量合格率——报送数据（初步数，未正式发布），文件 001 {csv.name}" in page
+    assert "初步数据（未正式发布）来源：区市场监管局快报" in page
+    assert "公开发布数据，来源 区市场监管局快报" not in page and "Warning" not in page
+    # the Word report of the same batch, read back with python-docx
+    doc = "\n".join(p.text for p in docx.Document(str(reports / REGION / f"{REGION}.docx")).paragraphs)
+    assert f"报送数据 001：文件 {csv.name}" in doc and "初步数据（未正式发布）来源：区市场监管局快报" in doc
     nb = nbformat.read(reports / REGION / f"{REGION}.ipynb", as_version=4)
     outputs = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
     assert "95.05" in outputs and "41.35" in outputs and "报送数据" in outputs
@@ -120,6 +130,6 @@ def test_delivered_values_reach_every_output(data_root, tmp_path):
     head = rows[0]
     hit = next(r for r in rows if r[head.index("地区代码")] == REGION and r[head.index("指标代码")] == CSV_IND)
     assert hit[head.index("最新值")] == 95.05 and hit[head.index("数据依据")] == "报送数据"
-    assert hit[head.index("数据性质")] == "初步数据(未正式发布)" and csv.name in hit[head.index("数据来源")]
+    assert hit[head.index("数据性质")] == "初步数据（未正式发布）" and csv.name in hit[head.index("数据来源")]
     notes = [r[0] for r in wb["说明"].iter_rows(values_only=True)]
-    assert any(str(n).startswith(f"报送数据 001:文件 {csv.name}") for n in notes)
+    assert any(str(n).startswith(f"报送数据 001：文件 {csv.name}") for n in notes)

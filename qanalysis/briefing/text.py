@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..vocab import DATA_STATUS
+from ..data.series_source import delivery_notes
 from ..errors import QAnalysisError
 from ..analysis.status import STATUSES
 
@@ -447,11 +448,17 @@ def method_paragraphs(assessment, region: str) -> list[str]:
         + (f"公开数据来源：{'；'.join(sources)}。" if sources else "")
         + (f"初步数据（未正式发布）来源：{'；'.join(prov)}。" if prov else ""),
     ]
+    # what each delivered series rests on (its file), the deliveries used, the values replaced
+    delivered = rows[rows["data_basis"].astype(str) == "delivered"] if "data_basis" in rows else rows.iloc[:0]
+    if len(delivered):
+        paras.append("报送数据的指标：" + "；".join(f"{n}——{s}" for n, s in
+                                            zip(delivered["name_zh"], delivered["data_source"])) + "。")
+    paras += delivery_notes(assessment.data, "zh", region=str(region), fit_first_year=plan.fit_first_year)
     note = illustrative_note(rows)
     if note:
         paras.append(note)
     paras += METHOD_TEXT + [
-        f"表中标记：“{MARK_ILLUSTRATIVE}”为示例数据，“{MARK_PROVISIONAL}”为初步数据，"
+        f"表中标记：“{MARK_ILLUSTRATIVE}”为示例数据，“{MARK_PROVISIONAL}”为初步数据（未正式发布），"
         f"“{MARK_PRO_RATA}”为按权重分解的示例目标；新增类指标各年数值为规划期累计新增，"
         "其基期值为上一规划期的新增数，仅作参考。",
     ]
