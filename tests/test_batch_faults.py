@@ -25,22 +25,11 @@ import pytest
 
 from qanalysis import cli
 from qanalysis.reports import batch
+from test_reports import FIX, REGIONS, data_dir  # noqa: F401  (data_dir: the regions-table fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
-FIX = Path(__file__).parent / "fixtures" / "notebooks"
-REGIONS = [("330300", "温州市"), ("330302", "鹿城区"), ("330303", "龙湾区"), ("01", "测试区")]
 CODES = [c for c, _ in REGIONS]
 LOCK = ".qanalysis-batch.lock"
-
-
-@pytest.fixture
-def data_dir(tmp_path):
-    d = tmp_path / "data"
-    d.mkdir()
-    rows = ["code,name_zh,name_en,level,parent,weight"]
-    rows += [f"{c},{n},x,{'city' if c == '330300' else 'county'},,1" for c, n in REGIONS]
-    (d / "regions.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return d
 
 
 class Batch:

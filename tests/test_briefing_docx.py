@@ -73,8 +73,13 @@ def test_table_has_one_row_per_indicator_with_baseline_target_verdict(assessment
             assert _strip_marks(cells[4]) == expected_target
         else:
             assert cells[4] in ("—", "不分解")
-        assert cells[-1] == tx.SHORT_STATUS[row["status"]]
+        # a city-wide count not shared out to the county has a number in the plan: 全市统筹
+        expected_verdict = ("全市统筹" if row["status"] == "no_target" and row["target_basis"] == "city_only"
+                            else tx.SHORT_STATUS[row["status"]])
+        assert cells[-1] == expected_verdict
         assert cells[-2] == tx.pct(row["p_attain"])
+    city_wide = ((rows["status"] == "no_target") & (rows["target_basis"] == "city_only")).sum()
+    assert city_wide > 0 and sum(_text(r.cells[-1]) == "全市统筹" for r in body) == city_wide
     # a known row, by hand: 制造业产品质量合格率 in 平阳县
     mfg = next(r for r in body if _text(r.cells[1]) == "制造业产品质量合格率")
     row = by_name["制造业产品质量合格率"]

@@ -119,7 +119,9 @@ def test_word_report_written_by_the_batch_is_complete(run, assessment, code):
     assert [r.cells[1].text for r in body] == list(_by_category(rows)["name_zh"])
     for r, (_, a) in zip(body, _by_category(rows).iterrows()):
         assert r.cells[3].text.rstrip("*†") == tx.num(a["baseline"])
-        assert r.cells[-1].text == tx.SHORT_STATUS[a["status"]]
+        assert r.cells[-1].text == tx.verdict_text(a)
+        if a["status"] == "no_target" and a["target_basis"] == "city_only":
+            assert r.cells[-1].text == "全市统筹"
         if tx.has_target(a):
             assert r.cells[4].text.rstrip("△") == tx.target_text(a, unit=False)
     # every indicator needing attention: its heading, then its chart

@@ -113,7 +113,7 @@ def indicator_table(doc, assessment, region: str) -> None:
             _cell_text(cells[5 + len(years)], fc)
             _cell_text(cells[6 + len(years)], tx.pct(r["p_attain"]))
             status = str(r["status"])
-            _cell_text(cells[7 + len(years)], tx.SHORT_STATUS.get(status, status))
+            _cell_text(cells[7 + len(years)], tx.verdict_text(r))
             if status in STATUSES and status != "no_target":
                 _shade(cells[7 + len(years)], _tint(STATUSES[status].colour))
 

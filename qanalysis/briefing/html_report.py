@@ -124,7 +124,7 @@ def indicator_table(assessment, region: str) -> str:
             colour = STATUSES[status].colour if status in STATUSES and status != "no_target" else ""
             style = f' style="background:{colour}26;box-shadow:inset 4px 0 {colour}"' if colour else ""
             cells.append(f'<td class="qa-status" data-status="{status}"{style}>'
-                         f"{escape(tx.SHORT_STATUS.get(status, status))}</td>")
+                         f"{escape(tx.verdict_text(r))}</td>")
             body.append(f'<tr data-indicator="{escape(ind)}">{"".join(cells)}</tr>')
     title = f"表1　{tx.region_name(assessment, region)}{tx.plan_title(assessment)}指标完成情况"
     return (f'<section><h2>二、指标完成情况表</h2><p class="qa-table-title">{escape(title)}</p>'

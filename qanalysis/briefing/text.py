@@ -23,6 +23,16 @@ SHORT_STATUS = {"met": "已实现", "missed": "未实现", "achieved": "已达�
                 "at_risk": "存在风险", "off_track": "进度滞后", "insufficient_data": "数据不足",
                 "no_target": "无量化目标"}
 GOOD = ("met", "achieved", "on_track")
+
+
+def verdict_text(row) -> str:
+    """The 评价 cell: a county row whose target is the city's as a whole (not shared out)
+    reads 全市统筹, not 无量化目标 — the plan does set a number, just not per county."""
+    status = str(row["status"])
+    if status == "no_target" and str(row.get("target_basis", "")) == "city_only":
+        return "全市统筹"
+    return SHORT_STATUS.get(status, status)
+
 ATTENTION = ("missed", "off_track", "at_risk")   # 需关注: worst first
 ASSESSED = ("met", "missed", "achieved", "on_track", "at_risk", "off_track")
 CHINESE_NUMERALS = "一二三四五六七八九十"
