@@ -112,14 +112,26 @@ def series_sources(observations: pd.DataFrame, deliveries: pd.DataFrame | None =
     names = {}
     if deliveries is not None and len(deliveries):
         names = dict(zip(deliveries["id"].astype(str), deliveries["name"].astype(str)))
-    o = observations.assign(_rank=basis_of(observations).map({b: i for i, b in enumerate(BASES)}).to_numpy())
-    rank = o.groupby(KEY, sort=False)["_rank"].min()
+    ill = BASES.index("illustrative")
+    basis = basis_of(observations).to_numpy()
+    o = observations.assign(_rank=np.select([basis == b for b in BASES], list(range(len(BASES))), ill))
+    # one factorization of the series key; a series rests on its best-ranked value
+    group = o.groupby(KEY, sort=False).ngroup().to_numpy()
+    best = np.full(group.max() + 1, ill, dtype=np.int64)
+    np.minimum.at(best, group, o["_rank"].to_numpy(dtype=np.int64))
+    series_rank = best[group]
     zh, en = vocab.DATA_SOURCE["zh"], vocab.DATA_SOURCE["en"]
+    # an illustrative series has one label (built for all of them at once); only the few real
+    # ones are described one by one
+    _, first = np.unique(group, return_index=True)
+    first = np.sort(first[best == ill])
+    keys = o.iloc[first][KEY]
+    illustrative = pd.DataFrame({"region": keys["region"].to_numpy(), "indicator": keys["indicator"].to_numpy(),
+                                 "data_basis": "illustrative", "statuses": "illustrative", "files": "",
+                                 "addresses": "", "data_source": zh["illustrative"],
+                                 "data_source_en": en["illustrative"]}, columns=cols)
     rows = []
-    # an illustrative series has one label; only the few real ones are described one by one
-    for r, i in rank.index[rank.to_numpy() == BASES.index("illustrative")]:
-        rows.append((r, i, "illustrative", "illustrative", "", "", zh["illustrative"], en["illustrative"]))
-    real = o[o.set_index(KEY).index.isin(rank.index[rank.to_numpy() < BASES.index("illustrative")])]
+    real = o[series_rank < ill]
     real = real.assign(_status=real["status"].astype(str),
                        _delivery=real["delivery"].astype(str) if "delivery" in real else "",
                        _source=real["source"].astype(str).str.strip())
@@ -133,7 +145,10 @@ def series_sources(observations: pd.DataFrame, deliveries: pd.DataFrame | None =
         labels = [_source_label(w, basis, by_status, files, addresses, lang)
                   for w, lang in ((zh, "zh"), (en, "en"))]
         rows.append((r, i, basis, "+".join(by_status), "; ".join(files), " | ".join(addresses), *labels))
-    return pd.DataFrame(rows, columns=cols)
+    described = pd.DataFrame(rows, columns=cols)
+    if not len(described):
+        return illustrative.reset_index(drop=True)
+    return pd.concat([illustrative, described], ignore_index=True)
 
 
 def source_columns(data, keys: pd.DataFrame) -> dict[str, np.ndarray]:
