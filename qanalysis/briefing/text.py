@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..vocab import DATA_STATUS
+from ..vocab import COMPARATOR_SIGNS, DATA_STATUS
 from ..data.series_source import delivery_notes
 from ..errors import QAnalysisError
 from ..analysis.status import STATUSES
@@ -36,7 +36,6 @@ def verdict_text(row) -> str:
 ATTENTION = ("missed", "off_track", "at_risk")   # 需关注: worst first
 ASSESSED = ("met", "missed", "achieved", "on_track", "at_risk", "off_track")
 CHINESE_NUMERALS = "一二三四五六七八九十"
-COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "==": "保持"}
 
 MARK_ILLUSTRATIVE = "*"   # a value from the seeded generator (示例数据)
 MARK_PROVISIONAL = "†"    # a provisional value (初步数据)
@@ -97,13 +96,13 @@ def target_text(row, unit: bool = True) -> str:
     """``≥96%``, ``≤26微克/立方米``, ``保持100%``; ``—`` without a numeric target."""
     if not has_target(row):
         return "—"
-    comp = COMPARATOR_TEXT.get(str(row["comparator"]), "")
+    comp = COMPARATOR_SIGNS.get(str(row["comparator"]), "")
     return comp + (with_unit(row["target"], row["unit"]) if unit else num(row["target"]))
 
 
 def has_target(row) -> bool:
     """A numeric target the assessment compares with (as in ``assess.compute``)."""
-    return isnum(row["target"]) and str(row["comparator"]) in COMPARATOR_TEXT
+    return isnum(row["target"]) and str(row["comparator"]) in COMPARATOR_SIGNS
 
 
 def change_text(delta: float, unit: str, comparator: str = "") -> str:
