@@ -10,6 +10,9 @@ Two consumers ask the same question:
   other code? (:func:`data_fingerprint`, :func:`code_sha`, in ``manifest.json``)
 * the notebook kernel's cache — did any data file change since the assessment
   was computed? (:func:`stat_key`: paths, sizes and mtimes, cheap enough per report)
+* ``qanalysis reports`` (incremental) — which regions' data changed?
+  (:func:`region_fingerprints`: each region's rows of the processed tables, and the
+  files every report shares)
 
 The code part is computed from the files themselves: the modules the prepare
 step imports (followed statically through the package), not a hand-kept list.
@@ -18,6 +21,7 @@ Standard library only: the report runner's parent process imports this.
 from __future__ import annotations
 
 import ast
+import csv
 import hashlib
 import json
 import os
@@ -231,3 +235,91 @@ def stat_key(data_dir: str | os.PathLike | None = None) -> tuple:
                     st = p.stat()
                     items.append((str(p), st.st_mtime_ns, st.st_size))
     return tuple(sorted(items))
+
+
+# --------------------------------------------------------------------------- per-region inputs
+
+# Processed tables with one row a (region, …): split by their ``region`` column, so a
+# delivery for one county changes that county's fingerprint only.
+REGION_TABLES = ("observations.csv", "targets.csv", "series_sources.csv", "replaced.csv")
+# plan.json keys that change with every prepare or delivery but no report shows
+VOLATILE_PLAN_KEYS = ("source_hash", "counts", "deliveries")
+
+
+def _rows_sha(header: list[str], rows: list[list[str]]) -> str:
+    h = hashlib.sha256("\x1f".join(header).encode())
+    for r in rows:
+        h.update(b"\x1e" + "\x1f".join(r).encode())
+    return h.hexdigest()
+
+
+def region_fingerprints(data_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """What each region's data are, file by file: ``{"regions": {code: {file: sha}},
+    "shared": {file: sha}}`` (file names relative to the data folder).
+
+    The tables of :data:`REGION_TABLES` are hashed per region (header and that region's
+    rows, in file order); ``deliveries.csv`` per region too, the rows of the deliveries a
+    region's observations come from; ``plan.json`` without :data:`VOLATILE_PLAN_KEYS`;
+    every other file whole, as shared (a file this does not know rebuilds every report).
+    Standard library only: the report batch's parent reads the processed CSVs itself.
+    """
+    root = Path(data_dir) if data_dir else config.PROCESSED_DIR / _plan_name()
+    regions: dict[str, dict[str, str]] = {}
+    shared: dict[str, str] = {}
+    used: dict[str, set[str]] = {}   # region -> delivery ids its observations come from
+    deliveries: list[tuple[str, Path]] = []
+    files = sorted(p for p in root.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts)) \
+        if root.is_dir() else []
+    for p in files:
+        rel = str(p.relative_to(root))
+        if p.name == "deliveries.csv":
+            deliveries.append((rel, p))
+            continue
+        if p.name == "plan.json":
+            try:
+                meta = json.loads(p.read_text(encoding="utf-8"))
+                for k in VOLATILE_PLAN_KEYS:
+                    meta.pop(k, None)
+                shared[rel] = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
+                continue
+            except (OSError, ValueError, AttributeError):
+                pass  # not the JSON prepare writes: hashed whole below
+        if p.name in REGION_TABLES:
+            with open(p, encoding="utf-8-sig", newline="") as fh:
+                reader = csv.reader(fh)
+                header = next(reader, [])
+                if "region" in header:
+                    col = header.index("region")
+                    dcol = header.index("delivery") if p.name == "observations.csv" and "delivery" in header else -1
+                    by: dict[str, list[list[str]]] = {}
+                    for row in reader:
+                        code = row[col] if col < len(row) else ""
+                        by.setdefault(code, []).append(row)
+                        if 0 <= dcol < len(row) and row[dcol]:
+                            used.setdefault(code, set()).add(row[dcol])
+                    for code, rows in by.items():
+                        regions.setdefault(code, {})[rel] = _rows_sha(header, rows)
+                    continue
+        shared[rel] = sha256_file(p)
+    for rel, p in deliveries:
+        with open(p, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            rows = list(reader)
+        if "id" not in header:
+            shared[rel] = sha256_file(p)
+            continue
+        col = header.index("id")
+        for code, ids in used.items():
+            mine = [r for r in rows if col < len(r) and r[col] in ids]
+            regions.setdefault(code, {})[rel] = _rows_sha(header, mine)
+    return {"regions": regions, "shared": shared}
+
+
+def combined_sha(parts: dict[str, str]) -> str:
+    """One sha256 for a ``{name: sha}`` mapping (order-free)."""
+    total = hashlib.sha256()
+    for name in sorted(parts):
+        total.update(f"{name}\0{parts[name]}\n".encode())
+    return total.hexdigest()

@@ -43,7 +43,9 @@ def configure_parser(parser) -> None:
     parser.add_argument("--timeout", type=_seconds, default=600, metavar="S",
                         help="wall-clock limit of one report in seconds (default 600)")
     parser.add_argument("--resume", action="store_true",
-                        help="rerun only missing or failed reports (everything if the data changed)")
+                        help="the default: rebuild only reports that are missing, failed or whose inputs changed")
+    parser.add_argument("--force", "--all", dest="force", action="store_true",
+                        help="rebuild every region's report, changed or not")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run on a Dask distributed cluster, e.g. tcp://host:8786")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
@@ -60,7 +62,8 @@ def run(args) -> int:
         s = run_reports(regions=args.region, jobs=args.jobs, out_dir=args.out,
                         data_dir=args.data_dir, notebook=args.notebook, timeout=args.timeout,
                         resume=args.resume, scheduler=args.scheduler, lang=args.lang,
-                        progress=not args.no_progress, summary=not args.no_summary, charts=args.charts)
+                        progress=not args.no_progress, summary=not args.no_summary, charts=args.charts,
+                        force=args.force)
     except BatchInterrupted as exc:
         print(f"qanalysis reports: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -24,7 +24,11 @@ imports. Each choice avoids a known upstream pitfall:
 * ``--scheduler ADDRESS`` submits the very same :func:`run_job` to a Dask
   distributed cluster; each Dask worker process keeps its own warm workers.
 
-What counts as changed inputs for ``--resume`` is :mod:`qanalysis.fingerprint`'s.
+Incremental: each region's manifest entry records its input fingerprint (its
+rows of the processed tables, the regions its report shows, the shared files,
+code, notebook, options; :mod:`.inputs`, :func:`qanalysis.fingerprint.region_fingerprints`).
+A plain run rebuilds only the reports whose inputs changed, the failed and the
+missing ones, and says which and why; ``force`` rebuilds every region asked.
 """
 from __future__ import annotations
 
@@ -44,8 +48,9 @@ from typing import Iterable, Sequence
 from .. import config
 from ..atomic import write_text
 from ..errors import QAnalysisError, UsageError
-from ..fingerprint import code_sha, data_fingerprint, file_sha
-from .inputs import data_basis, prepare_if_stale
+from ..fingerprint import code_sha, data_fingerprint, file_sha, region_fingerprints
+from .inputs import (GLOBAL_REASONS, charts_shown, city_of, data_basis, describe_plan, plan_rebuild,
+                     prepare_if_stale, region_inputs, shown_regions)
 from .jobs import CODE_RE, excerpt, now
 from .outdir import BatchLock, check_out_dir, describe_stale, sweep_dead
 from .pool import (allow_workers, prestart_workers, run_job, shutdown_workers, stop_all_workers,
@@ -221,7 +226,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
                 notebook: str | os.PathLike = config.COUNTY_REPORT_NOTEBOOK,
                 timeout: float = 600, resume: bool = False, scheduler: str | None = None,
                 lang: str = "zh", progress: bool = True, summary: bool = True,
-                charts: bool = False) -> RunSummary:
+                charts: bool = False, force: bool = False) -> RunSummary:
     """Run ``notebook`` once per region into ``out_dir/<region>/``; write the manifest.
 
     ``timeout`` is the wall-clock limit of one report, in seconds. Arguments and
@@ -230,6 +235,9 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
     ``manifest.json`` is rewritten after every region; when stopped (Ctrl-C,
     SIGTERM) the finished regions are kept and :class:`BatchInterrupted` raised.
     ``charts``: also every chart as PNG 300 dpi + SVG in ``<region>/charts/`` (on demand: slow).
+    Incremental: a report whose inputs are those of its last good build is kept as it is
+    (its files untouched); ``force`` rebuilds every region asked. ``resume`` is the same
+    as the default (kept for scripts that pass it).
     """
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r}: must be 'zh' or 'en'")
@@ -254,7 +262,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
             print(f"qanalysis reports: removed {len(swept)} leftover(s) of killed batches: "
                   f"{', '.join(swept)}", file=sys.stderr)
         return _run_locked(asked, jobs, out_dir, data_dir, notebook, timeout, resume, scheduler,
-                           lang, progress, summary, charts)
+                           lang, progress, summary, charts, force)
     finally:
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
@@ -262,7 +270,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
 
 
 def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: float, resume,
-                scheduler, lang, progress, summary, charts=False) -> RunSummary:
+                scheduler, lang, progress, summary, charts=False, force=False) -> RunSummary:
     data_dir_s = str(Path(data_dir).resolve()) if data_dir else ""
     started, t0 = now(), time.monotonic()
 
@@ -270,27 +278,37 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
     key = {"data_sha256": fp["sha256"], "notebook_sha256": file_sha(notebook), "lang": lang,
            "code_sha256": code_sha()}
     previous = _read_manifest(out_dir)
-    same_inputs = bool(previous) and previous.get("key") == key
-    kept: dict[str, dict] = dict(previous.get("regions", {})) if same_inputs else {}
-    rerun_all_reason = ""
-    todo = asked
-    if resume:
-        if previous is None:
-            rerun_all_reason = "no previous manifest.json: running every region"
-        elif not same_inputs:
-            changed = [k for k in key if previous.get("key", {}).get(k) != key[k]]
-            rerun_all_reason = f"inputs changed since the last run ({', '.join(changed)}): rerunning every region"
-        else:
-            todo = [(c, n) for c, n in asked
-                    if kept.get(c, {}).get("status") != "ok"
-                    or not (out_dir / c / f"{c}.ipynb").is_file()]
-        if rerun_all_reason:  # also with --no-progress: it explains why everything runs
-            print(f"qanalysis reports: {rerun_all_reason}", file=sys.stderr)
-
-    n_jobs = max(1, min(int(jobs or os.cpu_count() or 1), max(1, len(todo))))
+    kept: dict[str, dict] = dict((previous or {}).get("regions", {}))
     base_job = {"type": "report", "notebook": str(notebook), "out_dir": str(out_dir),
                 "data_dir": data_dir_s, "lang": lang, "timeout": float(timeout),
                 "chart_files": "png,svg" if charts else ""}
+
+    # which reports to build: those whose inputs changed (incremental), failed or missing
+    table = regions_table(data_dir)
+    codes, city = [r["code"] for r in table], city_of(table)
+    fps = region_fingerprints(data_dir)
+    common = {"code": key["code_sha256"], "notebook": key["notebook_sha256"],
+              "options": {k: v for k, v in base_job.items() if k not in ("type", "notebook", "out_dir", "timeout")}}
+
+    def inputs_now(code: str, shown_charts) -> dict:
+        return region_inputs(code, fps, shown_regions(code, city, codes, shown_charts), common)
+
+    reasons = plan_rebuild(asked, kept, inputs_now, out_dir, force)
+    todo = [(c, n) for c, n in asked if reasons[c]]
+    rerun_all_reason = ""
+    if previous is None:
+        if resume:
+            rerun_all_reason = "no previous manifest.json: running every region"
+    elif todo and len(todo) == len(asked) and all(
+            any(w.startswith(GLOBAL_REASONS) for w in reasons[c]) for c, _ in asked):
+        changed = [k for k in key if previous.get("key", {}).get(k) != key[k]] or ["--force"]
+        rerun_all_reason = f"inputs changed since the last run ({', '.join(changed)}): rerunning every region"
+    if rerun_all_reason:  # also with --no-progress: it explains why everything runs
+        print(f"qanalysis reports: {rerun_all_reason}", file=sys.stderr)
+    if previous is not None:  # which reports are rebuilt and why, which kept
+        print("qanalysis reports: " + describe_plan(reasons, dict(asked)), file=sys.stderr)
+
+    n_jobs = max(1, min(int(jobs or os.cpu_count() or 1), max(1, len(todo))))
     job_list = [dict(base_job, region=c, region_name=n) for c, n in todo]
 
     results: dict[str, dict] = {}  # regions finished in this run
@@ -306,7 +324,9 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
                  "files": fp["files"], **data_basis(data_dir)},
         "lang": lang, "jobs": n_jobs, "scheduler": scheduler or "", "timeout_s": float(timeout),
         "pid": os.getpid(), "started": started,
-        "resume": bool(resume), "rerun_all_reason": rerun_all_reason,
+        "resume": bool(resume), "force": bool(force), "rerun_all_reason": rerun_all_reason,
+        "rebuilt_because": {c: reasons[c] for c, _ in todo},
+        "kept_unchanged": [c for c, _ in asked if not reasons[c]],
     }
 
     def write_manifest(state: str, summary_res: dict | None = None) -> dict:
@@ -329,8 +349,12 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
         bar = tqdm(total=len(job_list), file=sys.stderr, unit="report", desc="reports")
 
     def record(job: dict, res: dict) -> None:
-        res = dict(res, region_name=job["region_name"])
+        res = dict(res, region_name=job["region_name"], rebuilt_because=reasons[job["region"]])
         res.pop("type", None)
+        if res.get("status") == "ok":  # what this build rests on: the next run compares it
+            shown = charts_shown(out_dir / job["region"] / f"{job['region']}.ipynb")
+            res["charts_shown"] = shown
+            res["inputs"] = inputs_now(job["region"], shown)
         results[job["region"]] = res
         write_manifest("running")
         if bar is not None:
@@ -338,7 +362,11 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
             bar.set_postfix_str(f"{job['region']} {res['status']}")
 
     summary_job = None
-    if summary:
+    prev_summary = (previous or {}).get("summary_xlsx") or {}
+    summary_kept = (summary and not todo and not force and previous is not None
+                    and previous.get("key") == key and prev_summary.get("status") == "ok"
+                    and (out_dir / "summary.xlsx").is_file())
+    if summary and not summary_kept:
         summary_job = dict(base_job, type="summary", path=str(out_dir / "summary.xlsx"))
     write_manifest("running")
     try:
@@ -346,6 +374,8 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
             summary_res = _run_on_dask(scheduler, job_list, summary_job, record)
         else:
             summary_res = _run_local(n_jobs, job_list, summary_job, record)
+        if summary_kept:  # same data and code: the workbook on disk is the one it would write
+            summary_res = prev_summary
     except KeyboardInterrupt as exc:
         _ignore_stop_signals()
         write_manifest("interrupted")
@@ -381,6 +411,8 @@ def _run_local(n_jobs: int, job_list: list[dict], summary_job: dict | None, reco
     pool = ThreadPoolExecutor(max_workers=n_jobs)
     futures: dict = {}
     recorded: set = set()
+    if not job_list and not summary_job:  # every report up to date: no worker to start
+        return None
     try:
         prestart_workers(n_jobs)
         futures = {pool.submit(run_job, j): j for j in job_list}

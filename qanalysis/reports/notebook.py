@@ -67,7 +67,45 @@ def chart_provider(assessment, lang: str = "zh"):
     if hit is None or hit[0] is not assessment or hit[1] != lang:
         hit = (assessment, lang, {})
         _CACHE["shared_charts"] = hit
-    return ChartProvider(assessment, lang, shared=hit[2])
+    provider = ChartProvider(assessment, lang, shared=hit[2])
+    _record_charts_used(provider)
+    return provider
+
+
+# Charts keyed on one region (the key's second item); any other kind shows every region
+# (the heatmap) or none (表1, whose table every report shares anyway).
+_REGION_CHARTS = ("trajectory", "small_multiples")
+_NO_REGION_CHARTS = ("review",)
+
+
+def _record_charts_used(provider) -> None:
+    """Note every chart the report asks for, drawn now or taken from the cache, so
+    :func:`report_timing` can say which regions the report showed (incremental batch)."""
+    inner = getattr(provider, "_image", None)
+    if inner is None:  # another provider: report_timing says nothing, the batch assumes every region
+        return
+    used: set = set()
+
+    def image(key, draw):
+        used.add(tuple(key))
+        return inner(key, draw)
+    provider._image = image
+    provider.charts_used = used
+
+
+def regions_shown(charts) -> list[str] | None:
+    """The regions the report's charts showed, ``"*"`` for a chart of every region; None
+    when not recorded."""
+    used = getattr(charts, "charts_used", None)
+    if used is None:
+        return None
+    out: set[str] = set()
+    for key in used:
+        if key[0] in _REGION_CHARTS and len(key) > 1:
+            out.add(str(key[1]))
+        elif key[0] not in _NO_REGION_CHARTS:
+            out.add("*")
+    return sorted(out)
 
 
 def show_html(fragment: str) -> None:
@@ -106,11 +144,13 @@ def write_chart_files(assessment, region: str, out_dir: str | os.PathLike, forma
 
 
 def report_timing(charts) -> dict:
-    """Seconds by step of this report (data, charts drawn and rendered, docx, pptx, chart files)
-    and the charts drawn, by kind; the batch benchmark reads it from the executed notebook."""
+    """Seconds by step of this report (data, charts drawn and rendered, docx, pptx, chart files),
+    the charts drawn, by kind, and ``regions_shown`` (the regions its charts showed, ``*`` =
+    every region); the batch benchmark and the incremental batch read it from the executed notebook."""
     out = {k: round(v, 3) for k, v in _TIMING.items()}
     out["charts"] = round(charts.seconds, 3)
     out["charts_drawn"] = dict(charts.drawn)
+    out["regions_shown"] = regions_shown(charts)  # read by the batch for incremental rebuilds
     return out
 
 
