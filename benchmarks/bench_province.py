@@ -55,6 +55,14 @@ def make_plan(tmp: Path, n: int) -> dict:
         ct = (dst / "county_targets.csv").read_text(encoding="utf-8").splitlines()
         (dst / "county_targets.csv").write_text(
             "\n".join([ct[0]] + [ln for ln in ct[1:] if ln.split(",", 1)[0] in keep]) + "\n", encoding="utf-8")
+        pub = root / "raw" / "observations" / "published.csv"  # a smaller plan: its regions' values only
+        with open(pub, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields, kept = reader.fieldnames, [r for r in reader if r["region"] in keep]
+        with open(pub, "w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=fields)
+            w.writeheader()
+            w.writerows(kept)
     for k in range(1, n - len(rows) + 1):
         rows.append({"code": f"{339000 + k}", "name_zh": f"示例县{k:03d}", "name_en": f"Synthetic County {k:03d}",
                      "level": "county", "parent": rows[0]["code"], "weight": "1"})
@@ -77,7 +85,8 @@ def run_batch(env: dict, out: Path, processed: Path, jobs: int, scheduler: str |
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8")) if (out / "manifest.json").is_file() else {}
-    return elapsed, m, (res.stdout + res.stderr).strip().splitlines()[-1] if (res.stdout + res.stderr).strip() else ""
+    said = (res.stdout.strip().splitlines() or res.stderr.strip().splitlines() or [""])[0]
+    return elapsed, m, f"exit {res.returncode}: {said}"
 
 
 def describe(label: str, elapsed: float, m: dict, cores: int) -> None:
@@ -113,7 +122,7 @@ def main() -> int:
     env = make_plan(tmp, args.regions)
     processed = tmp / "data" / "processed" / SYNTH
     cores = min(args.jobs, os.cpu_count() or 1)
-    print(f"synthetic plan {SYNTH}: {args.regions} regions (13 of Wenzhou, the rest 示例县), "
+    print(f"synthetic plan {SYNTH}: {args.regions} regions ({min(args.regions, 13)} of Wenzhou, the rest 示例县), "
           f"{os.cpu_count()} CPUs, {args.jobs} workers, scratch {tmp}; load average {os.getloadavg()}")
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "qanalysis", "prepare"], env=env, check=True, stdout=subprocess.DEVNULL)
