@@ -249,10 +249,7 @@ def test_html_points_to_no_network_address(run, code):
     assert "@font-face" in html and "qanalysis-cjk" in html   # the embedded CJK subset stays
 
 
-@pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-                    reason="no chromium/chromedriver: apt-get install chromium chromium-driver")
-def test_html_opens_offline_in_a_browser(run, tmp_path):
-    pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[test]')")
+def test_html_opens_offline_in_a_browser(browser_available, run, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
