@@ -1,6 +1,7 @@
 """Shared fixtures: the shipped plan read once, and a scratch copy of the data tree."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -39,8 +40,6 @@ def plan_copy(tmp_path) -> Path:
 @pytest.fixture(autouse=True, scope="session")
 def _no_user_deliveries(tmp_path_factory):
     """Tests never read nor write the user's kept deliveries (data/raw/deliveries)."""
-    import os
-
     old = os.environ.get("QANALYSIS_DELIVERIES")
     os.environ["QANALYSIS_DELIVERIES"] = str(tmp_path_factory.mktemp("no-deliveries"))
     yield
@@ -63,3 +62,42 @@ def data_root(tmp_path, monkeypatch):
     monkeypatch.setenv("QANALYSIS_DATA", str(root))
     monkeypatch.setenv("QANALYSIS_DELIVERIES", str(root / "deliveries"))
     return root
+
+
+# ---------------------------------------------------------------- browser tests
+_BROWSER_SKIPS: list[str] = []
+
+
+def browser_required() -> bool:
+    """CI (``CI`` set) or ``QANALYSIS_REQUIRE_BROWSER=1`` (.ci/run exports it): a missing browser fails."""
+    return bool(os.environ.get("CI")) or os.environ.get("QANALYSIS_REQUIRE_BROWSER") == "1"
+
+
+def missing_browser() -> str:
+    """Why the Selenium tests cannot run here ('' when they can)."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("selenium") is None:
+        return "selenium is not installed (pip install -e '.[test]')"
+    if not ((shutil.which("chromium") or os.path.exists("/usr/bin/chromium"))
+            and (shutil.which("chromedriver") or os.path.exists("/usr/bin/chromedriver"))):
+        return "no chromium/chromedriver (apt-get install chromium chromium-driver)"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def browser_available():
+    """Fails where a browser is required (CI), else skips with the reason, listed in the summary."""
+    why = missing_browser()
+    if why and browser_required():
+        pytest.fail(f"browser tests required (CI / QANALYSIS_REQUIRE_BROWSER=1) but {why}", pytrace=False)
+    if why:
+        _BROWSER_SKIPS.append(why)
+        pytest.skip(f"browser test skipped locally: {why}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _BROWSER_SKIPS:
+        terminalreporter.write_sep("!", f"browser tests SKIPPED: {_BROWSER_SKIPS[0]} — "
+                                        "set QANALYSIS_REQUIRE_BROWSER=1 to make this a failure")

@@ -102,7 +102,8 @@ def test_imports_inside_functions_say_why():
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for node in ast.walk(fn):
-                if isinstance(node, ast.ImportFrom) and node.level and not _explained(lines, fn, node):
+                # relative and absolute alike (worker.py's `import papermill as pm` inside a function)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) and not _explained(lines, fn, node):
                     unexplained.append(f"{name}:{node.lineno}")
     assert unexplained == []
 

@@ -11,6 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).parent))
 import analytics_data as ca  # noqa: E402
@@ -19,7 +20,7 @@ import qanalysis  # noqa: E402
 from qanalysis import cli  # noqa: E402
 from qanalysis.analysis.assess import assess, status_rule, write_assessment  # noqa: E402
 from qanalysis.errors import QAnalysisError  # noqa: E402
-from qanalysis.analysis.status import STATUSES  # noqa: E402
+from qanalysis.analysis.status import STATUSES, label as status_label  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +61,11 @@ def test_level_forecast_matches_statsmodels(a):
     assert r["pi95_low"] == pytest.approx(f["obs_ci_lower"], rel=1e-9)
     assert r["pi95_high"] == pytest.approx(min(f["obs_ci_upper"], 100.0), rel=1e-9)
     assert r["latest"] == 95.9 and r["latest_year"] == 2023 and r["n_points"] == 4
-    assert r["status"] in ("on_track", "at_risk", "off_track")
+    # P(Y_2025 >= 96) under the t predictive law (docs/methods.md), from scipy
+    se = np.sqrt(res.get_prediction(np.array([[1.0, 25.0]])).var_pred_mean[0] + res.scale)
+    p = stats.t.sf((96.0 - f["mean"]) / se, res.df_resid)
+    assert r["p_attain"] == pytest.approx(p, rel=1e-9)
+    assert p >= 0.8 and r["status"] == "on_track"   # rule 6: 95.9 < 96 today, P >= 0.8
 
 
 def test_increment_forecast_is_done_plus_summed_predictions(a):
@@ -275,7 +280,16 @@ def test_cli_data_with_a_bad_file_is_refused_plainly(tmp_path, capsys):
 def test_cli_xlsx(fake_load, tmp_path, capsys):
     out = tmp_path / "t.xlsx"
     assert cli.main(["assess", "--xlsx", str(out)]) == 0
-    assert out.exists()
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    head = [c.value for c in ws[1]]
+    got = {(str(r[0]), r[2]): dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    want = assess(ca.dataset()).table
+    assert len(got) == len(want) == ws.max_row - 1
+    for _, w in want.iterrows():
+        g = got[(w["region"], w["indicator"])]
+        assert (g["达标概率"] is None) if pd.isna(w["p_attain"]) else g["达标概率"] == pytest.approx(w["p_attain"])
+        assert (g["目标年预测值"] is None) if pd.isna(w["forecast"]) else g["目标年预测值"] == pytest.approx(w["forecast"])
+        assert g["状态代码"] == w["status"] and g["状态"] == status_label(w["status"], "zh")
 
 
 def test_real_dataset(dataset):
@@ -307,7 +321,16 @@ def test_unquantified_uses_a_target_the_user_supplies():
     tg.loc[i, "target_basis"] = "override"
     data.targets = tg
     r = assess(data).table.set_index(["region", "indicator"]).loc[("330300", "good_air")]
-    assert r["status"] != "no_target" and np.isfinite(r["p_attain"])
+    ys = ca.CITY_SERIES["good_air"]
+    x = np.array(list(ys), float) - 2000
+    res = sm.OLS(np.array(list(ys.values())), sm.add_constant(x)).fit()
+    pred = res.get_prediction(np.array([[1.0, 25.0]]))
+    se = np.sqrt(pred.var_pred_mean[0] + res.scale)
+    p = stats.t.sf((96.0 - pred.predicted_mean[0]) / se, res.df_resid)
+    assert r["target"] == 96.0 and r["p_attain"] == pytest.approx(p, rel=1e-9)
+    # rule 5: the latest value (96.8, 2022) meets the user's 96 and P >= 0.5
+    assert p >= 0.5 and r["status"] == "achieved"
+    assert r["status_reason"].startswith("2022年最新值 96.8 已达目标 >=96")
 
 
 def test_keep_at_target_that_slipped_is_moving_away():

@@ -82,7 +82,9 @@ def test_indicator_sentence_carries_forecast_interval_and_probability(assessment
     assert f"预计{tx.num(row['forecast'], 1)}%" in s
     assert f"{tx.num(row['pi95_low'], 1)}～{tx.num(row['pi95_high'], 1)}" in s
     assert f"达标概率{tx.pct(row['p_attain'])}" in s
-    assert "进度滞后" in s if row["status"] == "off_track" else True
+    verdict = {"off_track": "进度滞后，按现有趋势难以按期达标", "at_risk": "存在不能按期达标的风险",
+               "missed": "目标年未达到目标"}.get(row["status"], tx.SHORT_STATUS.get(row["status"]))
+    assert s.endswith(f"。评价：{verdict}。"), (row["status"], s)
 
 
 def test_attention_is_worst_first(assessment):

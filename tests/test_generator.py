@@ -1,6 +1,7 @@
 """The illustrative generator: seeded, bounded, true to each kind, honest about itself."""
 import numpy as np
 import pandas as pd
+import pytest
 
 from qanalysis.data.generator import illustrative
 
@@ -58,8 +59,17 @@ def test_city_series_starts_from_the_baseline_and_passes_through_anchors(plan_da
     g = illustrative(plan_data, anchors=anchors)
     s = g[(g["region"] == "330300") & (g["indicator"] == "mfg_product_pass_rate")].set_index("year")["value"]
     assert 2020 not in s.index and 2022 not in s.index   # the real values are the caller's
-    # interpolation toward the anchors: 2021 sits between its neighbours' anchors ± noise
-    assert 94.0 < s.loc[2021] < 98.5
+    # the same stream without anchors: the path the anchors shift (docs/data.md)
+    raw = illustrative(plan_data)
+    raw = raw[(raw["region"] == "330300") & (raw["indicator"] == "mfg_product_pass_rate")].set_index("year")["value"]
+    assert anchors["value"].iloc[0] == plan_data.catalogue.set_index("id").loc["mfg_product_pass_rate", "baseline"]
+    r20, r22 = 95.0 - raw.loc[2020], 97.5 - raw.loc[2022]   # residuals at the anchors
+    want = {y: raw.loc[y] + r20 for y in range(2016, 2020)}   # before the baseline: shifted onto it
+    want[2021] = raw.loc[2021] + (r20 + r22) / 2              # between anchors: linear
+    want.update({y: raw.loc[y] + r22 for y in (2023, 2024)})  # after the last: its shift
+    assert sorted(s.index) == sorted(want)
+    for y, v in want.items():
+        assert s.loc[y] == pytest.approx(v, abs=0.1 + 1e-9), y   # ± one unit of the value's rounding
 
 
 def test_counties_spread_around_the_city(plan_data):

@@ -325,10 +325,23 @@ def test_heatmap_status_colours(fa):
     plots.close(fig)
 
 
-def _expected_distance(row):
-    v = row["cumulative"] if row["kind"] == "increment" else row["latest"]
-    d = {">=": v - row["target"], "<=": row["target"] - v}.get(row["comparator"], -abs(v - row["target"]))
-    return d if row["unit"] == "%" else 100 * d / row["target"]
+# Each region's target as the plan's rule gives it, written out: a rate and PM2.5 keep the city's
+# number; the count of new standards (300) is split pro rata over the two equal-weight counties.
+RANKED_TARGETS = {"rate_ge": {CITY: 96.0, C1: 96.0, C2: 96.0}, "pm25": {CITY: 26.0, C1: 26.0, C2: 26.0},
+                  "std_new": {CITY: 300.0, C1: 150.0, C2: 150.0}}
+
+
+def _expected_distance(indicator, region):
+    """docs/charts.md's rule from the raw observations: the latest value (an increment: the sum of
+    the plan years' additions) minus the target in the good direction, in points for a % indicator,
+    as a % of the region's target otherwise."""
+    o = _observations()
+    o = o[(o["region"] == region) & (o["indicator"] == indicator)]
+    v = o.loc[o["year"] >= 2021, "value"].sum() if indicator == "std_new" else \
+        o.loc[o["year"] == o["year"].max(), "value"].iloc[0]
+    target = RANKED_TARGETS[indicator][region]
+    d = target - v if indicator == "pm25" else v - target
+    return d if indicator == "rate_ge" else 100 * d / target
 
 
 @pytest.mark.parametrize("indicator", ["rate_ge", "pm25", "std_new"])
@@ -339,8 +352,10 @@ def test_ranking_bars_are_signed_distances_best_first(fa, indicator):
     names = [t.get_text() for t in ax.get_yticklabels()]
     rows = fa.table.loc[fa.table.indicator == indicator].set_index("region_name")
     got = {n: b.get_width() for n, b in zip(names, bars)}
+    code = {"温州市": CITY, "鹿城区": C1, "龙湾区": C2}
+    assert sorted(got) == sorted(code)
     for n, w in got.items():
-        assert w == pytest.approx(_expected_distance(rows.loc[n]))
+        assert w == pytest.approx(_expected_distance(indicator, code[n]))
     # y grows upward: the last tick (top) is the best
     widths = [got[n] for n in names]
     assert widths == sorted(widths)
@@ -435,7 +450,15 @@ def test_charts_command(fa, tmp_path, monkeypatch):
     monkeypatch.setattr("qanalysis.cli.charts.load_assessment", lambda args: fa)
     rc = cli.main(["charts", "--region", C2, "--out", str(tmp_path), "--formats", "svg", "--lang", "en"])
     assert rc == 0
-    assert (tmp_path / f"{C2}_rate_ge_trajectory.svg").exists()
+    quantified = [i[0] for i in INDICATORS if not np.isnan(i[-1])]   # air_days has no target: no trajectory
+    assert {p.name for p in tmp_path.iterdir()} == (
+        {f"{C2}_{i}_trajectory.svg" for i in quantified}
+        | {f"{C2}_{c}_small_multiples.svg" for c in ("product", "environment", "service")})
+    svg = (tmp_path / f"{C2}_rate_ge_trajectory.svg").read_text(encoding="utf-8")
+    row = fa.table.set_index(["region", "indicator"]).loc[(C2, "rate_ge")]
+    assert "<!-- Longwan District  ·  target ≥96% -->" in svg          # English, the county's own target
+    assert f"P(attain) {row['p_attain']:.0%} -->" in svg
+    assert 'id="observed_line"' in svg and 'id="forecast"' in svg and 'id="target_line"' in svg
 
 
 def test_no_missing_glyphs_in_any_chart(fa):
@@ -461,8 +484,12 @@ def test_on_the_real_assessment():
     a = assess(data, regions=[data.plan.city_code])
     city = data.plan.city_code
     tab = a.table.loc[a.table.region == city]
-    inc = tab.loc[(tab.kind == "increment") & tab.target.notna()].iloc[0]
-    lev = tab.loc[(tab.kind == "level") & (tab.comparator == ">=")].iloc[0]
+    inc = tab.loc[(tab.kind == "increment") & tab.target.notna() & tab.forecast.notna()].iloc[0]
+    lev = tab.loc[(tab.kind == "level") & (tab.comparator == ">=") & tab.forecast.notna()].iloc[0]
+    one = tab.loc[(tab.kind == "level") & (tab.n_points == 1)].iloc[0]   # one point: no trend to draw
+    fig = plots.trajectory(a, city, one["indicator"])
+    assert not len(a.path(city, one["indicator"])) and not by_gid(fig.axes[0], "forecast")
+    plots.close(fig)
     for row in (inc, lev):
         fig = plots.trajectory(a, city, row["indicator"])
         ax = fig.axes[0]
@@ -474,9 +501,9 @@ def test_on_the_real_assessment():
         (tl,) = by_gid(ax, "target_line")
         assert set(np.asarray(tl.get_ydata(), float)) == {float(row["target"])}
         p = a.path(city, row["indicator"])
-        if len(p):
-            (fc,) = by_gid(ax, "forecast")
-            np.testing.assert_allclose(fc.get_ydata(), p["forecast"].dropna().astype(float))
+        assert len(p), row["indicator"]   # both rows have a fitted trend, drawn as the path
+        (fc,) = by_gid(ax, "forecast")
+        np.testing.assert_allclose(fc.get_ydata(), p["forecast"].dropna().astype(float))
         has_ill = (s["status"] == "illustrative").any() if row["kind"] != "increment" else \
             (a.series(city, row["indicator"])["status"] == "illustrative").any()
         assert bool([t for t in fig.texts if t.get_gid() == "illustrative_mark"]) == bool(has_ill)

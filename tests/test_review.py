@@ -44,7 +44,8 @@ def test_missing_number_gives_na_not_a_verdict():
     df = synthetic_review()
     df.loc[0, "achieved"] = np.nan
     t = review(df)
-    assert pd.isna(t["met"].iloc[0]) and t["met"].iloc[1] is not pd.NA
+    assert pd.isna(t["met"].iloc[0]) and pd.isna(t["agrees_with_plan"].iloc[0])
+    assert t["met"].iloc[1:].tolist() == [False, False, False, True, False, True]  # the others keep their verdict
 
 
 def test_written_decimals():

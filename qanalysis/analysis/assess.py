@@ -333,6 +333,7 @@ class Assessment:
 
 def assess(data: Dataset, model: str = "linear", regions=None) -> Assessment:
     """Assess every (region, indicator) of ``data``; see docs/architecture.md for the columns."""
+    # stdlib, needed only on this path
     import gc
 
     # the table makes ~10^5 small lists and tuples at a time: the cyclic collector would scan

@@ -102,6 +102,7 @@ def _points(assessment, i: int):
 
 
 def _ols(years: np.ndarray, y: np.ndarray, model: str):
+    # statsmodels only when a regression is detailed (seconds to import)
     import statsmodels.api as sm
 
     z = np.log(y) if model == "loglinear" else y
@@ -361,6 +362,7 @@ def _table(d: Detail) -> pd.DataFrame:
                                else f"{_sig(resid_sd)}{'个百分点' if unit == '%' else unit}")
                  if df >= 1 else "—"))
     if df >= 1:
+        # statsmodels only when a regression is detailed (seconds to import)
         from statsmodels.stats.stattools import durbin_watson
 
         rows.append(("Durbin–Watson", f"{durbin_watson(r.resid):.2f}" + ("（点数少，仅供参考）" if n < 8 else "")))

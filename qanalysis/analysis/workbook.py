@@ -50,6 +50,7 @@ PERCENT_COLUMNS = {"p_attain", "time_elapsed_share", "distance_covered_share", "
 
 def _format_sheet(ws, headers: list[str], codes: list[str]) -> None:
     """Readable widths, shares as percentages (the cells keep their exact values)."""
+    # openpyxl only when a workbook is read or written (start-up speed)
     from openpyxl.utils import get_column_letter
 
     for j, (head, code) in enumerate(zip(headers, codes), start=1):

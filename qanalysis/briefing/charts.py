@@ -65,6 +65,7 @@ def render_png(fig: Figure, dpi: int = DPI) -> bytes:
     a third of its size (a county's HTML page, Word report and deck shrink alike),
     and quantizing without dithering costs less than compressing the RGB pixels.
     """
+    # matplotlib/PIL pieces only when a chart is drawn (start-up speed)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 

@@ -32,6 +32,7 @@ def check_choice(assessment, regions: list[str], indicators: list[str]) -> None:
 
 def write_deck(assessment, regions, indicators, path, charts: ChartProvider | None = None) -> Path:
     """Write the deck of chosen charts atomically; return the path."""
+    # python-pptx only when a deck is built (start-up speed)
     from pptx.util import Pt
 
     from .pptx_deck import DeckBuilder, content_box, indicator_slide, title_slide  # python-pptx when used

@@ -23,6 +23,7 @@ SIZES = {"slide": theme.SLIDE, "a4": theme.A4_PORTRAIT, "a4-landscape": theme.A4
 
 def _png_bytes(fig: Figure, dpi: int) -> bytes:
     """Render with Agg and encode as RGB PNG (no alpha: about a third less to compress)."""
+    # matplotlib/PIL pieces only when a chart is drawn (start-up speed)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
@@ -102,6 +103,7 @@ def resize(fig: Figure, dims: tuple[float, float]) -> None:
 
 def close(fig: Figure) -> None:
     """Release a figure (pyplot's or not)."""
+    # pyplot only when a chart is drawn (start-up speed)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

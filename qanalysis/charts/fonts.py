@@ -60,6 +60,7 @@ def bundled_font_path() -> Path | None:
 
 def _draws_chinese(fname: str) -> bool:
     try:
+        # matplotlib only when a chart is drawn (start-up speed)
         from matplotlib.ft2font import FT2Font
 
         font = FT2Font(fname)
@@ -169,9 +170,11 @@ def html_font_css(text: str) -> str:
     when there is one, nothing is fetched, and a browser on a machine without
     any CJK font still draws every character instead of empty boxes.
     """
+    # stdlib, needed only on this path
     import base64
     import io
 
+    # fontTools only when a font subset is embedded
     from fontTools import subset
 
     chars = sorted({ord(c) for c in text if ord(c) >= 0x2E80})

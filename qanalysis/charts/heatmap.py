@@ -46,6 +46,7 @@ def _indicator_order(assessment) -> list[str]:
 
 
 def _p_cmap():
+    # matplotlib pieces only when a chart is drawn (start-up speed)
     from matplotlib.colors import LinearSegmentedColormap
 
     # vermillion (unlikely) → pale → bluish green (likely): the status colours' ends
@@ -95,6 +96,7 @@ def _heatmap_cells(assessment, regions: list[str], ids: list[str], value: str, l
 
 def _heatmap_block(ax, p, codes, text, row_labels, col_labels, value: str, fonts: dict, cmap) -> None:
     """One category's rows, drawn by seaborn: status colours underneath, P(attain) on top."""
+    # seaborn/matplotlib only when a heatmap is drawn (start-up speed)
     import seaborn as sns  # imported on first heatmap: seaborn costs ~0.5 s at start-up
     from matplotlib.colors import ListedColormap
 
@@ -216,6 +218,7 @@ def heatmap(assessment, value: str = "p_attain", lang: str = "zh", *,
                for c in STATUS_ORDER if c in (present if value == "p_attain" else
                                               {c for c in tab["status"].astype(str)})]
     if value == "p_attain":
+        # matplotlib pieces only when a chart is drawn (start-up speed)
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import Normalize
 

@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qanalysis {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `qanalysis assess --csv | head`: the reader left, not an error
+        # stdlib, needed only on this path
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

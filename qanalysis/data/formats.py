@@ -114,8 +114,10 @@ def _csv_grid(text: str) -> list[tuple]:
 
 
 def _openpyxl_sheets(path: Path):
+    # stdlib, needed only on this path
     import warnings
 
+    # openpyxl only when a workbook is read or written (start-up speed)
     import openpyxl
 
     with warnings.catch_warnings():
@@ -149,9 +151,11 @@ _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]
 
 def _merged_ranges(path: Path) -> dict[str, list]:
     """Sheet name → merged ranges, read from the workbook XML (read-only mode does not give them)."""
+    # stdlib, needed only on this path
     import xml.etree.ElementTree as ET
     from posixpath import join, normpath
 
+    # openpyxl only when a workbook is read or written (start-up speed)
     from openpyxl.worksheet.cell_range import CellRange
 
     out: dict[str, list] = {}

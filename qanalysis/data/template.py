@@ -78,6 +78,7 @@ def _target_text(t, row, lang) -> str:
 
 def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> Path:
     """Write the wide sheet to fill, one sheet a region, atomically; return the path."""
+    # openpyxl only when a workbook is read or written (start-up speed)
     import openpyxl
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter

@@ -64,6 +64,7 @@ def font_html(extra: str = "") -> str:
 
 def show_font(extra: str = "") -> None:
     """Display :func:`font_html` in the running notebook (once, at the top)."""
+    # IPython only inside a notebook kernel (a light process never loads it)
     from IPython.display import HTML, display
 
     display(HTML(font_html(extra)))
@@ -85,6 +86,7 @@ def figure_png(fig, size: tuple[float, float] | None = SCREEN_SIZE, dpi: int = S
 
 def show_figure(fig, size: tuple[float, float] | None = SCREEN_SIZE, dpi: int = SCREEN_DPI) -> None:
     """Display ``fig`` in a notebook at a screen size (see :func:`figure_png`)."""
+    # IPython only inside a notebook kernel (a light process never loads it)
     from IPython.display import Image, display
 
     display(Image(data=figure_png(fig, size, dpi), format="png"))

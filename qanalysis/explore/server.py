@@ -31,6 +31,7 @@ PAGE_CODE = 'from qanalysis.explore import Explorer\n\nExplorer(chart_max_height
 
 def page_notebook():
     """The notebook Voilà runs: a heading, a sentence, one cell that shows the explorer."""
+    # nbformat only when a notebook is written or read (start-up speed)
     import nbformat
 
     nb = nbformat.v4.new_notebook()
@@ -58,6 +59,7 @@ def voila_argv(notebook: Path, port: int, open_browser: bool) -> list[str]:
 
 
 def _check_port(port: int) -> None:
+    # stdlib, needed only on this path
     import socket
 
     with socket.socket() as s:
@@ -76,6 +78,7 @@ def serve(port: int = DEFAULT_PORT, open_browser: bool = True) -> None:
         from voila.app import Voila  # Voilà (and its Jupyter server) only when serving: seconds to import
     except ImportError:
         raise QAnalysisError("Voilà is not installed: pip install voila (a declared dependency)") from None
+    # stdlib, needed only on this path
     import warnings
 
     import nbformat  # with Voilà: not needed to import this module

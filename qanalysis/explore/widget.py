@@ -83,6 +83,7 @@ class Explorer:
     def __init__(self, assessment=None, data_dir=None, region: str | None = None,
                  indicator: str | None = None, view: str = TREND, font: bool = True,
                  chart_max_height: str = CHART_MAX_HEIGHT):
+        # ipywidgets only in the explorer's kernel (a light process never loads it)
         import ipywidgets as w
 
         if assessment is None:
@@ -271,6 +272,7 @@ class Explorer:
     # ------------------------------------------------------------ drawing
 
     def _draw_chart(self) -> None:
+        # stdlib, needed only on this path
         import base64
 
         from ..charts import plots  # matplotlib only when a chart is drawn
@@ -452,6 +454,7 @@ class Explorer:
         return out
 
     def _ipython_display_(self):  # a bare `Explorer()` in a cell shows the widgets
+        # IPython only inside a notebook kernel (a light process never loads it)
         from IPython.display import display
 
         display(self.widget)

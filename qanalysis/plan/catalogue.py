@@ -207,6 +207,7 @@ def _schema() -> dict:
 
 def schema_problems(catalogue: pd.DataFrame, file: str = "indicators.csv") -> list[Problem]:
     """Validate every catalogue row against ``indicator.schema.json``."""
+    # jsonschema only when a plan is validated (start-up speed)
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(_schema())

@@ -157,6 +157,7 @@ def _read_manifest(out_dir: Path) -> dict | None:
 
 
 def _version(dist: str) -> str:
+    # package metadata only when versions are recorded
     from importlib import metadata
     try:
         return metadata.version(dist)
@@ -345,6 +346,7 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
 
     bar = None
     if progress:
+        # tqdm only when progress is shown
         from tqdm import tqdm
         bar = tqdm(total=len(job_list), file=sys.stderr, unit="report", desc="reports")
 
@@ -405,6 +407,7 @@ def _region_order(asked, kept):
 
 
 def _run_local(n_jobs: int, job_list: list[dict], summary_job: dict | None, record) -> dict | None:
+    # thread pool only for the thread backend
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     # Threads only wait on worker subprocesses; the work happens in the workers.
@@ -436,6 +439,7 @@ def _run_local(n_jobs: int, job_list: list[dict], summary_job: dict | None, reco
 
 def _run_on_dask(address: str, job_list: list[dict], summary_job: dict | None, record) -> dict | None:
     try:
+        # dask.distributed only for the cluster backend (heavy, optional)
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - distributed is a dependency
         raise QAnalysisError(f"--scheduler needs dask distributed: {exc}") from exc

@@ -9,9 +9,11 @@ def register_engine() -> str:
     client (a second client on the same session steals the shell replies).
     """
     name = "qanalysis-warm"
+    # Jupyter/papermill only in the process that runs a report (seconds to import)
     from papermill.engines import papermill_engines
     if name in papermill_engines._engines:
         return name
+    # Jupyter/papermill only in the process that runs a report (seconds to import)
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine
     from papermill.utils import merge_kwargs, remove_args
@@ -50,6 +52,7 @@ def register_engine() -> str:
                                  startup_timeout=start_timeout, kernel_name=kernel_name,
                                  log_output=log_output, stdout_file=stdout_file,
                                  stderr_file=stderr_file)
+            # stdlib, needed only on this path
             import logging
             final["log"] = logging.getLogger("papermill")
             return WarmClient(nb_man, **final).execute()

@@ -118,6 +118,7 @@ def regions_shown(charts) -> list[str] | None:
 
 def show_html(fragment: str) -> None:
     """Display an HTML fragment (a section of :mod:`qanalysis.briefing.html_report`)."""
+    # IPython only inside a notebook kernel (a light process never loads it)
     from IPython.display import HTML, display
 
     display(HTML(fragment))
@@ -351,6 +352,7 @@ def show(fig, out_dir: str | os.PathLike = "", stem: str | None = None, dpi: int
     render. Without it, one PNG render at screen resolution and without
     ``bbox_inches="tight"`` (which renders twice). The figure is closed afterwards.
     """
+    # IPython only inside a notebook kernel (a light process never loads it)
     from IPython.display import SVG, Image, display
 
     if out_dir and stem:

@@ -16,7 +16,9 @@ folders and its private socket folder, and exits.
 """
 from __future__ import annotations
 
+import gc
 import json
+import logging
 import os
 import queue
 import shutil
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 from .. import config
@@ -141,6 +144,7 @@ class _Worker:
                 peak = _proc_peak_mb(pid)
                 if peak:
                     self.kernel_peak_mb = max(self.kernel_peak_mb or 0, peak)
+                # jupyter_core only in the process that runs a report
                 from jupyter_core.utils import run_sync
                 run_sync(km.shutdown_kernel)(now=True)
         except Exception:
@@ -151,6 +155,7 @@ class _Worker:
         self.km = self.kc = self.kernel_name = None
 
     def _alive(self) -> bool:
+        # jupyter_core only in the process that runs a report
         from jupyter_core.utils import run_sync
         return bool(run_sync(self.km.is_alive)())
 
@@ -191,7 +196,6 @@ class _Worker:
                 return self.run_summary(job)
             return self.run_report(job)
         except Exception as exc:  # anything unexpected is this job's failure, not the worker's
-            import traceback
             self.stop_kernel()
             return {"status": "failed", "error_kind": "runner",
                     "error": excerpt(f"{type(exc).__name__}: {exc}"),
@@ -208,6 +212,7 @@ class _Worker:
                                          f"{type(exc).__name__}: {exc}")}
 
     def run_report(self, job: dict) -> dict:
+        # Jupyter/papermill only in the process that runs a report (seconds to import)
         import nbformat
         import papermill as pm
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -303,6 +308,7 @@ class _Worker:
 
     @staticmethod
     def _partial(nb, cells):
+        # nbformat only when a notebook is written or read (start-up speed)
         import nbformat
         part = nbformat.v4.new_notebook(metadata=nb.metadata, cells=list(cells))
         return part
@@ -310,6 +316,7 @@ class _Worker:
     @staticmethod
     def _keep_failed(failed_dir: Path, tmp: Path, partial_nb, outcome: dict) -> None:
         """The partial executed notebook (and whatever the notebook wrote) for reading why."""
+        # nbformat only when a notebook is written or read (start-up speed)
         import nbformat
         with atomic_dir(failed_dir) as fd:
             for p in tmp.iterdir():
@@ -322,6 +329,7 @@ class _Worker:
 
     def make_exporter(self):
         if self._exporter is None:
+            # nbconvert only when a page is exported (seconds to import)
             from nbconvert import HTMLExporter
             # code hidden: a report reader sees text, tables and charts only
             from nbconvert.preprocessors import TagRemovePreprocessor
@@ -440,7 +448,6 @@ def worker_main() -> None:
             proto.write(PROTOCOL_PREFIX + json.dumps(msg, ensure_ascii=False, default=str) + "\n")
             proto.flush()
 
-    import logging
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     # "Could not destroy zmq context" on every reused client: noise, not a problem
     logging.getLogger("traitlets").setLevel(logging.ERROR)
@@ -467,7 +474,6 @@ def worker_main() -> None:
         print(f"pre-start of the kernel failed: {exc}", file=sys.stderr)
         worker.stop_kernel()
     loader.join()
-    import gc
     served = 0
     try:
         while (line := jobs.get()) is not None:
