@@ -174,7 +174,7 @@ def exclusive(lock_file: str | os.PathLike, what: str) -> Iterator[None]:
     import sys
     import time
 
-    from .errors import QAnalysisError
+    from .errors import QAnalysisError  # errors is ground floor too; kept out of atomic's import time
 
     lock_file = Path(lock_file)
     key = str(lock_file.resolve()) if lock_file.exists() else str(lock_file.absolute())

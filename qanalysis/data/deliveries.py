@@ -255,18 +255,7 @@ def read_files(sources, plan_data, quiet: bool = False):
     """
     frames, problems = [], []
     for path, delivery_id in sources:
-        df, probs = check_files([Path(path)], plan_data)
-        errors = [p for p in probs if p.severity == "error"]
-        if not errors and len(df) == 0:
-            where = [p for p in probs if p.code == "no_data"]
-            probs = [p for p in probs if p.code != "no_data"]
-            why = ("the file holds no values (a header only, or every value cell blank): nothing would be "
-                   "delivered, so it is refused; fill in at least one value (数值)")
-            if where:
-                probs += [Problem(file=w.file, reason=why, row=w.row, sheet=w.sheet, code="no_values")
-                          for w in where]
-            else:
-                probs.append(Problem(file=str(path), reason=why, code="no_values"))
+        df, probs = check_files([Path(path)], plan_data)  # a file of no values is an error there
         problems += [p for p in probs if not (quiet and p.severity == "warning")]
         if len(df):
             frames.append(df.assign(delivery=delivery_id))

@@ -24,7 +24,7 @@ import pandas as pd
 from .. import __version__, config
 from ..atomic import atomic_dir, remove_leftovers
 from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
-from ..errors import Problem, QAnalysisError, raise_if_errors
+from ..errors import Problem, QAnalysisError, problem_lines, raise_if_errors
 from ..fingerprint import fill_key, processed_hash, processed_inputs, sha256_file
 from ..plan.catalogue import read_plan, read_plan_info
 from ..plan.regions import apply_observed_baselines
@@ -64,8 +64,8 @@ def build(plan: str | Path | None = None, data_files: Sequence[str | Path] = (),
                                 reason="a kept delivery no longer passes the checks (the plan changed?); remove "
                                        "it with `qanalysis deliveries --remove ID` and deliver it again corrected"))
     raise_if_errors(problems)
-    for p in new_problems:  # warnings only at this point
-        print(f"warning: {p}", file=sys.stderr)
+    for line in problem_lines(new_problems):  # warnings only at this point
+        print(f"warning: {line}", file=sys.stderr)
     files = [{"id": Path(f).name, "name": Path(f).name, "sha256": sha256_file(Path(f)), "kept_at": "",
               "values": int((new["delivery"] == Path(f).name).sum()), "kept": False} for f in data_files]
     data.deliveries = deliveries.table(kept + files)
@@ -122,8 +122,8 @@ def deliver(plan: str | Path | None, data_files: Sequence[str | Path], deliverie
 def _deliver(data, paths: list[Path], deliveries_dir) -> list:
     frames, problems = deliveries.read_files([(p, p.name) for p in paths], data)
     raise_if_errors(problems)
-    for p in problems:
-        print(f"warning: {p}", file=sys.stderr)
+    for line in problem_lines(problems):
+        print(f"warning: {line}", file=sys.stderr)
     todo, seen = [], set()
     for path in paths:
         same = deliveries.find_same(data.plan.id, path, deliveries_dir)
