@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -159,6 +160,7 @@ def prepare(plan: str | Path | None = None, data_files: Sequence[str | Path] = (
     out_dir = Path(out_dir or config.PROCESSED_DIR)
     check_out_dir(out_dir, deliveries_dir)
     plan_id = read_plan_info(config.plan_dir(plan)).id
+    created = not out_dir.exists()
     with deliveries.lock(deliveries_dir):
         deliveries.sweep(plan_id, deliveries_dir)
         remove_leftovers(out_dir, name=plan_id)
@@ -171,6 +173,9 @@ def prepare(plan: str | Path | None = None, data_files: Sequence[str | Path] = (
         except BaseException:
             for d in new:  # nothing half-done: the files just kept go again (their ids stay issued)
                 deliveries.remove(plan_id, d.id, deliveries_dir)
+            if created:  # nor an empty folder made for output that never came (a full disk)
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
             raise
     for d in new:
         print(f"kept delivery {d.id}: {d.name} ({d.values} values) → {d.folder} / 已保存报送数据 {d.id}")
