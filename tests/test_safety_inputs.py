@@ -183,3 +183,16 @@ def test_a_dollar_source_reaches_a_chart_as_text_not_math(data_root, tmp_path):
     assert any("$\\frac{1}{0$" in t for t in texts), texts
     fig.savefig(tmp_path / "chart.png")  # drawn: the text stays text
     assert (tmp_path / "chart.png").stat().st_size > 1000
+
+
+def test_the_explorer_table_shows_plan_text_as_text_not_markup():
+    import qanalysis
+    from qanalysis.analysis.assess import assess
+    from qanalysis.explore import tables
+
+    a = assess(qanalysis.load())
+    rows = a.table[a.table["region"] == str(a.data.plan.city_code)].head(3).copy()
+    rows.iloc[0, rows.columns.get_loc("name_zh")] = '<img src=x onerror="alert(1)">质量'
+    html = tables.table_view(rows, ["name_zh", "unit", "status_zh"], a.data.catalogue).to_html()
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;质量" in html or "&lt;img src=x" in html
+    assert "<img" not in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import config
 from ..data.deliveries import kept, plan_folder, remove, verify
 from ..data.prepare import prepare, summary
+from ..errors import printable
 from ..plan.catalogue import read_plan_info
 
 
@@ -24,7 +25,7 @@ def run(args) -> int:
         if d is None:
             print(f"removed delivery {args.remove} (its record was unreadable) / 已删除报送 {args.remove}")
         else:
-            print(f"removed delivery {d.id} ({d.name}, {d.values} values, kept {d.kept_at}) / 已删除报送 {d.id}")
+            print(printable(f"removed delivery {d.id} ({d.name}, {d.values} values, kept {d.kept_at}) / 已删除报送 {d.id}"))
         if args.prepare:
             data, path = prepare(args.plan)
             print(summary(data))
@@ -36,7 +37,7 @@ def run(args) -> int:
     if args.verify:
         checked = verify(info.id)
         for did, folder, wrong in checked:
-            print(f"{did:<5} {'ok' if wrong is None else 'BROKEN: ' + wrong}  ({folder})")
+            print(printable(f"{did:<5} {'ok' if wrong is None else 'BROKEN: ' + wrong}  ({folder})"))
         bad = [c for c in checked if c[2]]
         if bad:
             print(f"{len(bad)} of {len(checked)} deliveries broken: remove each with "
@@ -52,5 +53,5 @@ def run(args) -> int:
     print(f"deliveries of {info.id} ({where}), applied in this order; a later one wins year by year:")
     print(f"{'id':<5} {'kept (UTC)':<26} {'values':>6}  {'sha256':<12}  file")
     for d in items:
-        print(f"{d.id:<5} {d.kept_at:<26} {d.values:>6}  {d.sha256[:12]}  {d.name}")
+        print(printable(f"{d.id:<5} {d.kept_at:<26} {d.values:>6}  {d.sha256[:12]}  {d.name}"))
     return 0

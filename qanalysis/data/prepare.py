@@ -25,7 +25,7 @@ import pandas as pd
 from .. import __version__, config
 from ..atomic import atomic_dir, remove_leftovers
 from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
-from ..errors import Problem, QAnalysisError, problem_lines, raise_if_errors
+from ..errors import Problem, QAnalysisError, printable, problem_lines, raise_if_errors
 from ..fingerprint import fill_key, processed_hash, processed_inputs, sha256_file
 from ..plan.catalogue import read_plan, read_plan_info
 from ..plan.regions import apply_observed_baselines
@@ -130,7 +130,7 @@ def _deliver(data, paths: list[Path], deliveries_dir) -> list:
         same = deliveries.find_same(data.plan.id, path, deliveries_dir)
         sha = sha256_file(path)
         if same is not None or sha in seen:
-            print(f"{path}: the same file is already kept{f' as delivery {same.id}' if same else ''}; "
+            print(f"{printable(path)}: the same file is already kept{f' as delivery {same.id}' if same else ''}; "
                   "not kept again / 该文件已报送过", file=sys.stderr)
             continue
         seen.add(sha)
@@ -178,7 +178,7 @@ def prepare(plan: str | Path | None = None, data_files: Sequence[str | Path] = (
                     out_dir.rmdir()
             raise
     for d in new:
-        print(f"kept delivery {d.id}: {d.name} ({d.values} values) → {d.folder} / 已保存报送数据 {d.id}")
+        print(printable(f"kept delivery {d.id}: {d.name} ({d.values} values) → {d.folder} / 已保存报送数据 {d.id}"))
     return data, path
 
 
