@@ -156,3 +156,60 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+LOCK_WAIT_SECONDS = 600  # how long a second writer waits for the first (QANALYSIS_LOCK_WAIT overrides)
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: str | os.PathLike, what: str) -> Iterator[None]:
+    """Hold an exclusive lock (``fcntl.flock``) on ``lock_file`` for the block.
+
+    One writer at a time: a second process waits, saying once on stderr that it
+    does, and after ``QANALYSIS_LOCK_WAIT`` seconds (default :data:`LOCK_WAIT_SECONDS`)
+    gives up with one line. The lock goes with the process: a killed holder frees it.
+    The file holds the holder's PID, for the message only. Re-entrant in one process.
+    """
+    import fcntl  # POSIX only; imported here so the rest of this module stays portable
+    import sys
+    import time
+
+    from .errors import QAnalysisError  # errors is ground floor too; kept out of atomic's import time
+
+    lock_file = Path(lock_file)
+    key = str(lock_file.resolve()) if lock_file.exists() else str(lock_file.absolute())
+    if key in _HELD:
+        yield
+        return
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        wait = float(os.environ.get("QANALYSIS_LOCK_WAIT", LOCK_WAIT_SECONDS))
+        end, told = time.monotonic() + wait, False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+                if time.monotonic() >= end:
+                    raise QAnalysisError(f"{what} is being written by another qanalysis process (PID {holder}); "
+                                         f"waited {wait:.0f} s — try again when it has finished") from None
+                if not told:
+                    print(f"waiting: {what} is being written by another qanalysis process (PID {holder}) …",
+                          file=sys.stderr, flush=True)
+                    told = True
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+_HELD: set[str] = set()

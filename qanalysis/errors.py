@@ -6,8 +6,30 @@ prints them and exits non-zero. No traceback reaches the user.
 """
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
+
+SHOWN_PROBLEMS = 40  # beyond this many, the rest are counted by kind, not printed one by one
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes (\\x1b): never raw on a terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def problem_lines(problems: Iterable["Problem"], limit: int = SHOWN_PROBLEMS) -> list[str]:
+    """Every problem as a line, or the first ``limit`` and the rest counted by kind and severity."""
+    problems = list(problems)
+    lines = [str(p) for p in problems[:limit]]
+    rest = problems[limit:]
+    if rest:
+        kinds = Counter((p.severity, p.code) for p in rest)
+        lines.append(f"… and {len(rest)} more: " + "; ".join(
+            f"{n} × {sev} [{code}]" for (sev, code), n in kinds.most_common()))
+    return lines
 
 
 @dataclass(frozen=True)
@@ -35,7 +57,7 @@ class Problem:
 
     def __str__(self) -> str:
         tag = "error" if self.severity == "error" else "warning"
-        return f"{self.where()}: {tag} [{self.code}]: {self.reason}"
+        return printable(f"{self.where()}: {tag} [{self.code}]: {self.reason}")
 
 
 class QAnalysisError(Exception):
@@ -76,7 +98,7 @@ class InputError(QAnalysisError):
         n_err = len(self.errors)
         n_warn = len(self.problems) - n_err
         lines = [f"{n_err} error(s), {n_warn} warning(s) in the input:"]
-        lines += [f"  {p}" for p in self.problems]
+        lines += [f"  {line}" for line in problem_lines(self.problems)]
         return "\n".join(lines)
 
 

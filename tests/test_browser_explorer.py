@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -121,7 +122,10 @@ def explore_server(tmp_path_factory):
     try:
         # a static file: answers once the server is up, without starting a kernel
         _wait_http(f"http://127.0.0.1:{port}/voila/static/voila.js", proc, log)
-        yield f"http://127.0.0.1:{port}/", log
+        # the address the command prints, its random token included: the page needs it
+        printed = re.search(r"http://127\.0\.0\.1:%d/\?token=[\w-]+" % port, log.read_text())
+        assert printed, log.read_text()
+        yield printed.group(0), log
     finally:
         _stop(proc)
 

@@ -166,7 +166,7 @@ def test_cli_prints_every_problem_and_exits_1(tmp_path, plan, monkeypatch, capsy
         any(line.startswith(f"{a}, row 2, column 'value': error [out_of_bounds]") for line in out)
     assert any(line.startswith(f"{a}, row 3, column 'value': error [not_a_number]") for line in out)
     assert any(line.startswith(f"{bad}: error [corrupt_file]") for line in out)
-    assert out[-1].startswith("2 file(s), 1 value(s) read: 3 error(s), 0 warning(s)")
+    assert out[-1].startswith("2 file(s), 1 distinct value(s) read: 3 error(s), 0 warning(s)")
 
 
 def test_cli_warnings_only_exit_0_and_writes_nothing(tmp_path, plan, monkeypatch, capsys):

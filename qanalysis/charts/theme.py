@@ -53,6 +53,7 @@ SIZE_NOTE = 11
 SIZE_SMALL = 10
 
 RC: dict[str, object] = {
+    "text.parse_math": False,  # user text ($x$ in a source or file name) is never parsed as mathtext
     "font.size": SIZE_BASE,
     "axes.titlesize": SIZE_TITLE,
     "axes.titleweight": "normal",  # set to strong() in apply()

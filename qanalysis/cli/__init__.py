@@ -50,6 +50,26 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def os_error_line(exc: OSError) -> str:
+    """An operating-system error as one line: where, why, and what to do."""
+    import errno  # only when something failed
+    import os
+
+    from ..errors import printable  # lazy, as in main
+
+    why = os.strerror(exc.errno) if exc.errno else str(exc)
+    where = exc.filename if exc.filename is not None else "a file"
+    hint = {errno.ENOSPC: "the disk is full: free some space or write elsewhere",
+            errno.EDQUOT: "the disk quota is used up: free some space or write elsewhere",
+            errno.EROFS: "the file system is read-only: write elsewhere",
+            errno.EACCES: "no permission there: write elsewhere or fix the folder's permissions",
+            errno.EPERM: "no permission there: write elsewhere or fix the folder's permissions",
+            }.get(exc.errno)
+    if hint is None:
+        return printable(f"{where}: {why}")
+    return printable(f"cannot write {where}: {why} — {hint}; nothing half-written was left in place")
+
+
 def main(argv: list[str] | None = None) -> int:
     from ..errors import QAnalysisError  # lazy: nothing but argparse before a command is chosen
 
@@ -72,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a full disk, a read-only folder, no permission: one line, no traceback
+        print(f"qanalysis {args.command}: {os_error_line(exc)}", file=sys.stderr)
+        # a writer's half-written file (openpyxl's zip) is closed again when collected and fails
+        # again on the full disk: that second failure is the same one, already said in one line
+        sys.unraisablehook = lambda unraisable: None
+        return 1
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left in place", file=sys.stderr)
         return 130

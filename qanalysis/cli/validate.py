@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..data.validate import check_files, expand_paths, summary
+from ..errors import problem_lines
 from ..plan.catalogue import read_plan
 
 
@@ -15,7 +16,7 @@ def run(args) -> int:
     plan_data = read_plan(args.plan)
     paths = expand_paths(args.files)
     obs, problems = check_files(paths, plan_data)
-    for p in problems:
-        print(p)
+    for line in problem_lines(problems):
+        print(line)
     print(summary(len(paths), obs, problems))
     return 1 if any(p.severity == "error" for p in problems) else 0

@@ -269,6 +269,19 @@ class IndicatorResolver:
         return None, "unknown_indicator", f"indicator {text!r} is not in the plan's catalogue (指标目录){hint}"
 
 
+def _formula_reason(f) -> str:
+    return (f"the cell has a formula ({f}) but no saved result; open and save the file in Excel/WPS so the "
+            "value is stored, or paste the values (选择性粘贴 → 数值)")
+
+
+def _not_number_reason(v) -> str:
+    if isinstance(v, (bool, np.bool_)):  # Excel TRUE/FALSE: never read as 1/0
+        return (f"the cell holds the logical value {str(v).upper()} (TRUE/FALSE), not a number; enter the "
+                "number itself (e.g. 95.3), or leave the cell empty when there is no value")
+    return (f"value {_text(v)!r} is not a number; enter digits only (e.g. 95.3), leave the cell empty "
+            "when there is no value, and put words such as 约 (about) or n/a in the note column")
+
+
 def parse_status(raw) -> str | None:
     t = _text(raw)
     if not t:
@@ -279,3 +292,50 @@ def parse_status(raw) -> str | None:
 def _status_reason(raw) -> str:
     allowed = ", ".join(f"{s} ({DATA_STATUS['zh'][s]})" for s in OBSERVATION_STATUSES)
     return f"status {_text(raw)!r} is not known; use one of {allowed}, or leave it empty for {DEFAULT_STATUS}"
+
+
+# --------------------------------------------------------------------------- text every writer can take
+# C0 controls but tab, line feed and carriage return, DEL and the C1 controls: python-docx, openpyxl
+# and a terminal all choke on them (NUL, VT, ESC …); a byte-order mark inside the body means two
+# files were joined or a cell was pasted from one.
+_BAD_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+BOM = "\ufeff"
+
+
+def bad_text(v) -> tuple[str, str] | None:
+    """(code, reason) when a text cell holds characters no report can carry; else None."""
+    if not isinstance(v, str):
+        return None
+    m = _BAD_CHAR.search(v)
+    if m:
+        ch = m.group()
+        return "control_character", (f"the cell holds the control character U+{ord(ch):04X} "
+                                     f"({ch.encode('unicode_escape').decode()}), which no report can show; "
+                                     "delete it (retype the cell) and deliver the file again")
+    if BOM in v:
+        return "bom_in_body", ("the cell holds a byte-order mark (BOM, U+FEFF) inside the file, not at its "
+                               "start — usually two CSV files joined into one or text pasted from one; retype "
+                               "the cell or save the file again as one \"CSV UTF-8\"")
+    return None
+
+
+def clean_grid(grid: list[tuple]) -> tuple[list[tuple], list[tuple[int, int, str, str]]]:
+    """The grid with those characters removed, and (row, column index, code, reason) for each cell.
+
+    Row and column are 0-based; the first row's leading BOM is the file's own (allowed)."""
+    found, out = [], []
+    for i, row in enumerate(grid):
+        if not any(isinstance(v, str) and (BOM in v or _BAD_CHAR.search(v)) for v in row):
+            out.append(row)
+            continue
+        new = []
+        for j, v in enumerate(row):
+            if i == 0 and j == 0 and isinstance(v, str) and v.startswith(BOM):
+                v = v[1:]
+            why = bad_text(v)
+            if why:
+                found.append((i, j, *why))
+                v = _BAD_CHAR.sub("", v).replace(BOM, "")
+            new.append(v)
+        out.append(tuple(new))
+    return out, found

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +35,33 @@ class Sheet:
     merged: list = field(default_factory=list)  # merged ranges (openpyxl CellRange)
 
 
+MAX_FILE_BYTES = 64 * 2 ** 20          # a CSV or .xlsx file on disk
+MAX_UNCOMPRESSED_BYTES = 256 * 2 ** 20  # the parts of an .xlsx, unpacked (a zip bomb stops here)
+MAX_CELLS = 2_000_000                   # cells of a workbook, all sheets (a 100 000-row table is 700 000)
+
+
+def check_regular(path: Path) -> None:
+    """Only a regular file is read: not a FIFO (would hang), a device (/dev/zero) or an oversized file."""
+    try:
+        st = os.stat(path)  # follows links: a link to /dev/zero is a device
+    except OSError as e:
+        raise FormatProblem("unreadable", f"the file cannot be read: {e.strerror or e}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else
+                "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise FormatProblem("not_a_file", f"this is {kind}, not a regular file; give the .csv/.xlsx file itself")
+    if st.st_size > MAX_FILE_BYTES:
+        raise FormatProblem("too_large", f"the file is {st.st_size / 2 ** 20:.0f} MB; files over "
+                            f"{MAX_FILE_BYTES // 2 ** 20} MB are not read — split it into several deliveries")
+
+
 def load_csv(path: Path) -> list[Sheet]:
-    data = path.read_bytes()
+    check_regular(path)
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise FormatProblem("too_large", f"the file is over {MAX_FILE_BYTES // 2 ** 20} MB; split it")
     if not data.strip().strip(b"\xef\xbb\xbf").strip():
         raise FormatProblem("empty_file", "the file is empty")
     text, why, line = _decode(data)
@@ -50,9 +77,16 @@ def load_csv(path: Path) -> list[Sheet]:
 def load_excel(path: Path) -> list[Sheet]:
     """Values are what Excel saved (for a formula, its cached result or None).
     openpyxl's read-only mode is used for speed; it does not report merged
-    cells, so those are read from the sheet XML's <mergeCell ref=…> list."""
+    cells, so those are read from the sheet XML's <mergeCell ref=…> list.
+    Before openpyxl parses anything the zip's own directory is checked: unpacked
+    over :data:`MAX_UNCOMPRESSED_BYTES` (or packed suspiciously tight) is refused at
+    once, and reading stops at :data:`MAX_CELLS` cells."""
+    check_regular(path)
+    _check_zip(path)
     try:
         sheets, merged = _openpyxl_sheets(path), _merged_ranges(path)
+    except FormatProblem:
+        raise
     except Exception as e:  # zip, XML and openpyxl errors alike: the file is broken
         raise FormatProblem("corrupt_file", f"the Excel file cannot be opened ({type(e).__name__}: {e}); it is "
                             "corrupt or not really .xlsx — open it in Excel/WPS and save it again as .xlsx") from None
@@ -107,6 +141,35 @@ def _decode(data: bytes) -> tuple[str | None, str, int]:
                   "\"CSV UTF-8\" (Excel: 另存为 → CSV UTF-8)"), line
 
 
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise FormatProblem("corrupt_file", f"the Excel file cannot be opened ({type(e).__name__}: {e}); it is "
+                            "corrupt or not really .xlsx — open it in Excel/WPS and save it again as .xlsx") from None
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES or len(infos) > 10_000:
+        raise FormatProblem("too_large", f"the workbook unpacks to {total / 2 ** 20:.0f} MB in {len(infos)} parts; "
+                            f"workbooks over {MAX_UNCOMPRESSED_BYTES // 2 ** 20} MB unpacked are not read (a "
+                            "damaged or crafted file?) — save the data as CSV or split it")
+
+
+class _Cells:
+    """Counts the cells read across a workbook's sheets; refuses beyond :data:`MAX_CELLS`."""
+
+    def __init__(self):
+        self.n = 0
+
+    def rows(self, ws):
+        for row in ws.iter_rows(values_only=True):
+            self.n += len(row)
+            if self.n > MAX_CELLS:
+                raise FormatProblem("too_large", f"the workbook holds over {MAX_CELLS:,} cells; it is not read "
+                                    "— save the data as CSV or split it into several files")
+            yield tuple(row)
+
+
 def _csv_grid(text: str) -> list[tuple]:
     first = text.split("\n", 1)[0]
     delim = "\t" if first.count("\t") > first.count(",") else ","
@@ -125,14 +188,15 @@ def _openpyxl_sheets(path: Path):
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
         cached = None
         out = []
+        counter = _Cells()
         for ws in wb.worksheets:
-            grid = _sheet_grid(ws)
+            grid = _sheet_grid(ws, counter)
             formulas = None
             if any(_is_formula(v) for row in grid for v in row):
                 if cached is None:
                     cached = openpyxl.load_workbook(path, read_only=True, data_only=True)
                 formulas = [tuple(_formula_text(v) for v in row) for row in grid]
-                grid = _sheet_grid(cached[ws.title])
+                grid = _sheet_grid(cached[ws.title], counter)
             out.append((ws.title, grid, formulas))
         wb.close()
         if cached is not None:
@@ -140,10 +204,10 @@ def _openpyxl_sheets(path: Path):
     return out
 
 
-def _sheet_grid(ws) -> list[tuple]:
+def _sheet_grid(ws, counter: "_Cells") -> list[tuple]:
     """Every row of a read-only sheet from row 1 (gaps as empty rows), whatever its stored dimension."""
     ws.reset_dimensions()  # some writers store a wrong sheet size; read what is there
-    return [tuple(row) for row in ws.iter_rows(values_only=True)]
+    return list(counter.rows(ws))
 
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
@@ -174,10 +238,24 @@ def _merged_ranges(path: Path) -> dict[str, list]:
             part = t.lstrip("/") if t.startswith("/") else normpath(join("xl", t))
             if part not in names:
                 continue
-            refs = _MERGE_RE.findall(z.read(part))
+            refs = _merge_refs(z, part)
             if refs:
                 out[sh.get("name")] = [CellRange(ref.decode()) for ref in refs]
     return out
+
+
+def _merge_refs(z: zipfile.ZipFile, part: str) -> list[bytes]:
+    """The <mergeCell ref=…> of one sheet part, read in 1 MB pieces (never the whole XML at once)."""
+    refs, tail = [], b""
+    with z.open(part) as fh:
+        while chunk := fh.read(2 ** 20):
+            buf = tail + chunk
+            cut = max(0, buf.rfind(b"<"))  # a tag cut in two is read with the next piece
+            refs += _MERGE_RE.findall(buf[:cut])
+            tail = buf[cut:]
+            if len(tail) > 4096:
+                tail = b""
+    return refs + _MERGE_RE.findall(tail)
 
 
 def _is_formula(v) -> bool:

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -22,9 +23,9 @@ from typing import Sequence
 import pandas as pd
 
 from .. import __version__, config
-from ..atomic import atomic_dir
+from ..atomic import atomic_dir, remove_leftovers
 from ..dataset import OBSERVATION_COLUMNS, Dataset, typed
-from ..errors import Problem, raise_if_errors
+from ..errors import Problem, QAnalysisError, printable, problem_lines, raise_if_errors
 from ..fingerprint import fill_key, processed_hash, processed_inputs, sha256_file
 from ..plan.catalogue import read_plan, read_plan_info
 from ..plan.regions import apply_observed_baselines
@@ -64,8 +65,8 @@ def build(plan: str | Path | None = None, data_files: Sequence[str | Path] = (),
                                 reason="a kept delivery no longer passes the checks (the plan changed?); remove "
                                        "it with `qanalysis deliveries --remove ID` and deliver it again corrected"))
     raise_if_errors(problems)
-    for p in new_problems:  # warnings only at this point
-        print(f"warning: {p}", file=sys.stderr)
+    for line in problem_lines(new_problems):  # warnings only at this point
+        print(f"warning: {line}", file=sys.stderr)
     files = [{"id": Path(f).name, "name": Path(f).name, "sha256": sha256_file(Path(f)), "kept_at": "",
               "values": int((new["delivery"] == Path(f).name).sum()), "kept": False} for f in data_files]
     data.deliveries = deliveries.table(kept + files)
@@ -115,21 +116,26 @@ def deliver(plan: str | Path | None, data_files: Sequence[str | Path], deliverie
     """
     data = read_plan(plan)
     paths = [Path(f) for f in data_files]
+    with deliveries.lock(deliveries_dir):
+        return _deliver(data, paths, deliveries_dir)
+
+
+def _deliver(data, paths: list[Path], deliveries_dir) -> list:
     frames, problems = deliveries.read_files([(p, p.name) for p in paths], data)
     raise_if_errors(problems)
-    for p in problems:
-        print(f"warning: {p}", file=sys.stderr)
+    for line in problem_lines(problems):
+        print(f"warning: {line}", file=sys.stderr)
     todo, seen = [], set()
     for path in paths:
         same = deliveries.find_same(data.plan.id, path, deliveries_dir)
         sha = sha256_file(path)
         if same is not None or sha in seen:
-            print(f"{path}: the same file is already kept{f' as delivery {same.id}' if same else ''}; "
+            print(f"{printable(path)}: the same file is already kept{f' as delivery {same.id}' if same else ''}; "
                   "not kept again / 该文件已报送过", file=sys.stderr)
             continue
         seen.add(sha)
         todo.append(path)
-    ids = deliveries.next_ids(data.plan.id, len(todo), deliveries_dir)
+    ids = deliveries.reserve_ids(data.plan.id, len(todo), deliveries_dir)
     new = []
     try:
         for path, did in zip(todo, ids):
@@ -146,21 +152,47 @@ def prepare(plan: str | Path | None = None, data_files: Sequence[str | Path] = (
             out_dir: Path | None = None, fill: bool | None = None,
             deliveries_dir=None) -> tuple[Dataset, Path]:
     """Keep ``data_files`` as deliveries (after checking them), then build from the shipped raw
-    files plus every kept delivery and write the processed folder. A refused file changes nothing."""
-    new = deliver(plan, data_files, deliveries_dir) if data_files else []
-    try:
-        data = build(plan, (), fill, deliveries_dir)
-        effective = data.plan.fill_illustrative if fill is None else fill
-        stamp = processed_hash(processed_inputs(plan, deliveries_dir), extra=fill_key(effective))
-        path = write_processed(data, Path(out_dir or config.PROCESSED_DIR), stamp, effective)
-    except BaseException:
-        plan_id = read_plan_info(config.plan_dir(plan)).id
-        for d in new:  # nothing half-done: the files just kept go again
-            deliveries.remove(plan_id, d.id, deliveries_dir)
-        raise
+    files plus every kept delivery and write the processed folder. A refused file changes nothing.
+
+    The whole run holds the deliveries lock (:func:`deliveries.lock`): a second prepare (or
+    ``deliveries --remove``) waits for it, so ids, kept files and processed data never interleave.
+    What killed runs left is swept first."""
+    out_dir = Path(out_dir or config.PROCESSED_DIR)
+    check_out_dir(out_dir, deliveries_dir)
+    plan_id = read_plan_info(config.plan_dir(plan)).id
+    created = not out_dir.exists()
+    with deliveries.lock(deliveries_dir):
+        deliveries.sweep(plan_id, deliveries_dir)
+        remove_leftovers(out_dir, name=plan_id)
+        new = deliver(plan, data_files, deliveries_dir) if data_files else []
+        try:
+            data = build(plan, (), fill, deliveries_dir)
+            effective = data.plan.fill_illustrative if fill is None else fill
+            stamp = processed_hash(processed_inputs(plan, deliveries_dir), extra=fill_key(effective))
+            path = write_processed(data, out_dir, stamp, effective)
+        except BaseException:
+            for d in new:  # nothing half-done: the files just kept go again (their ids stay issued)
+                deliveries.remove(plan_id, d.id, deliveries_dir)
+            if created:  # nor an empty folder made for output that never came (a full disk)
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
+            raise
     for d in new:
-        print(f"kept delivery {d.id}: {d.name} ({d.values} values) → {d.folder} / 已保存报送数据 {d.id}")
+        print(printable(f"kept delivery {d.id}: {d.name} ({d.values} values) → {d.folder} / 已保存报送数据 {d.id}"))
     return data, path
+
+
+def check_out_dir(out_dir: Path, deliveries_dir=None) -> None:
+    """Refuse a processed-data root inside the raw data or the kept deliveries.
+
+    Written there, the processed files would be read back as inputs (or a plan folder
+    replaced): ``--out`` must be outside data/raw and the deliveries folder."""
+    out = Path(out_dir).resolve()
+    for inside in (config.RAW_DIR, config.deliveries_dir(deliveries_dir)):
+        inside = Path(inside).resolve()
+        if out == inside or inside in out.parents:
+            raise QAnalysisError(f"--out {out_dir}: inside {inside}, where the raw data and kept deliveries "
+                                 f"live; write processed data elsewhere (default {config.PROCESSED_DIR})")
 
 
 def summary(data: Dataset) -> str:

@@ -24,8 +24,8 @@ import pandas as pd
 from ..dataset import OBSERVATION_COLUMNS, Dataset
 from ..errors import Problem
 from .cells import (_LONG_INDEX, _WIDE_INDEX, COLUMN_ZH, NOTE_SHEETS, IndicatorResolver,
-                    RegionResolver, _col_letter, _is_blank, _norm_header, _status_reason, _text, parse_number,
-                    parse_status, parse_year)
+                    RegionResolver, _col_letter, _formula_reason, _is_blank, _norm_header, _not_number_reason,
+                    _status_reason, _text, bad_text, clean_grid, parse_number, parse_status, parse_year)
 from .formats import FORMATS, FormatProblem, Sheet, unsupported
 
 # region, indicator, year, value, status, source, note ("delivery" is set when a file is kept, not read)
@@ -230,7 +230,8 @@ class _Reader:
         blank = np.fromiter((_is_blank(x) for x in vals), dtype=bool, count=n) | (is_num & np.isnan(value))
         is_str = ~is_num & ~blank
         if is_str.any():  # plain decimal text converts in one go; the rest one by one below
-            value[is_str] = pd.to_numeric(pd.Series(vals[is_str], dtype=object), errors="coerce").to_numpy(
+            value[is_str] = pd.to_numeric(pd.Series([None if isinstance(x, (bool, np.bool_)) else x  # not 1/0
+                                                     for x in vals[is_str]], dtype=object), errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan)
             value[is_str & np.isinf(value)] = np.nan  # "1e400" is not a value anyone meant
         pct = np.zeros(n, dtype=bool)
@@ -400,16 +401,6 @@ def _suggest(h: str) -> tuple[str, str] | None:
     return _LONG_INDEX[close[0]][0], close[0]
 
 
-def _formula_reason(f) -> str:
-    return (f"the cell has a formula ({f}) but no saved result; open and save the file in Excel/WPS so the "
-            "value is stored, or paste the values (选择性粘贴 → 数值)")
-
-
-def _not_number_reason(v) -> str:
-    return (f"value {_text(v)!r} is not a number; enter digits only (e.g. 95.3), leave the cell empty "
-            "when there is no value, and put words such as 约 (about) or n/a in the note column")
-
-
 # --------------------------------------------------------------------------- sheets
 def _read_table(r: _Reader, sheets: list[Sheet]) -> None:
     """A file without sheets (CSV): one long table."""
@@ -478,6 +469,9 @@ def read_observations(path, plan_data: Dataset) -> tuple[pd.DataFrame, list[Prob
         r.problem("the file does not exist", "file_not_found")
     elif path.is_dir():
         r.problem("this is a folder, not a file", "not_a_file")
+    elif bad_text(path.name):
+        r.problem("the file name holds a control character or BOM; rename the file (letters, digits, Chinese)",
+                  "control_character")
     elif suffix not in FORMATS:
         r.problem(unsupported(suffix), "unsupported_format")
     elif FORMATS[suffix].load is None:
@@ -486,6 +480,11 @@ def read_observations(path, plan_data: Dataset) -> tuple[pd.DataFrame, list[Prob
         fmt = FORMATS[suffix]
         try:
             sheets = fmt.load(path)
+            for sh in sheets:  # control characters and stray BOMs: refused cell by cell, then dropped
+                sh.grid, found = clean_grid(sh.grid)
+                for i, j, code, why in found:
+                    r.problem(why, code, sheet=sh.name, row=i + 1, cell=f"{_col_letter(j)}{i + 1}" if sh.name
+                              else None, column=_text(sh.grid[0][j]) if i and j < len(sh.grid[0]) else _col_letter(j))
             (_read_workbook if fmt.workbook else _read_table)(r, sheets)
         except FormatProblem as e:
             r.problem(e.reason, e.code, row=e.row)

@@ -272,12 +272,28 @@ def check_files(paths, plan_data: Dataset) -> tuple[pd.DataFrame, list[Problem]]
             df, probs = readers.empty_observations(), [Problem(
                 file=str(path), reason=f"the file could not be read ({type(e).__name__}: {e})",
                 code="unreadable")]
-        problems += probs
+        problems += _refuse_empty(path, df, probs)
         if len(df):
             frames.append(df)
     obs = pd.concat(frames, ignore_index=True) if frames else readers.empty_observations()
     problems += validate_observations(obs, plan_data)
     return obs, sort_problems(problems, paths)
+
+
+NO_VALUES = ("the file holds no values (a header only, or every value cell blank): nothing would be "
+             "delivered, so it is refused; fill in at least one value (数值)")
+
+
+def _refuse_empty(path, df: pd.DataFrame, probs: list[Problem]) -> list[Problem]:
+    """A file without errors and without a single value is refused (validate as prepare)."""
+    if len(df) or any(p.severity == "error" for p in probs):
+        return probs
+    where = [p for p in probs if p.code == "no_data"]
+    out = [p for p in probs if p.code != "no_data"]
+    if where:
+        return out + [Problem(file=w.file, reason=NO_VALUES, row=w.row, sheet=w.sheet, code="no_values")
+                      for w in where]
+    return out + [Problem(file=str(path), reason=NO_VALUES, code="no_values")]
 
 
 def sort_problems(problems: list[Problem], paths=()) -> list[Problem]:
@@ -304,7 +320,11 @@ def expand_paths(items) -> list[Path]:
 
 
 def summary(n_files: int, obs: pd.DataFrame, problems: list[Problem]) -> str:
+    """One line: files, distinct values read (a value given twice counts once), errors, warnings."""
     n_err = sum(p.severity == "error" for p in problems)
     n_warn = len(problems) - n_err
     verdict = "not accepted" if n_err else "accepted"
-    return (f"{n_files} file(s), {len(obs)} value(s) read: {n_err} error(s), {n_warn} warning(s) — {verdict}")
+    distinct = len(obs.drop_duplicates(["region", "indicator", "year"])) if len(obs) else 0
+    rows = f" (from {len(obs)} rows: some give the same region, indicator and year)" if distinct != len(obs) else ""
+    return (f"{n_files} file(s), {distinct} distinct value(s) read{rows}: {n_err} error(s), "
+            f"{n_warn} warning(s) — {verdict}")

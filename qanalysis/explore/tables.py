@@ -213,7 +213,8 @@ def table_view(rows: pd.DataFrame, columns: Sequence[str], catalogue: pd.DataFra
                 css.iloc[i, df.columns.get_loc(status_header)] += _swatch(s)
         return css
 
-    styler = frame.style.hide(axis="index").apply(mark, axis=None)
+    # plan and delivered text is text: "<b>" in a name shows as typed, never as markup
+    styler = frame.style.format(escape="html").hide(axis="index").apply(mark, axis=None)
     if transpose:
         styler = styler.hide(axis="columns")
     if caption:
@@ -251,7 +252,7 @@ def detail_view(d, catalogue: pd.DataFrame | None = None, caption: str | None = 
             frame.loc[item, frame.columns[0]] = text
     frame = frame.reset_index()
     frame.columns = ["项目", "值"]
-    styler = frame.style.hide(axis="index").hide(axis="columns")
+    styler = frame.style.format(escape="html").hide(axis="index").hide(axis="columns")
     if caption:
         styler = styler.set_caption(html.escape(caption))
     return styler.set_table_attributes('class="qa-table qa-detail"')

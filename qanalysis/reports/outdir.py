@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .. import config
 from ..atomic import pid_alive, remove_leftovers
 from ..errors import BusyError, UsageError
 from .jobs import IPC_PREFIX, now
@@ -28,13 +29,18 @@ LOCK_NAME = ".qanalysis-batch.lock"
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
     """The output folder, created if missing; a :class:`UsageError` (one line) if it cannot be.
 
-    Refused: a file, a path under a file, a folder that cannot be created or
-    written. Whether it can be written is finally proven by creating the lock
+    Refused: a file, a path under a file, a folder inside data/ (raw, processed,
+    deliveries), a folder that cannot be created or written. Whether it can be written is finally proven by creating the lock
     file in it (:class:`BatchLock`): as root ``os.access`` says yes to nearly
     everything, a read-only file system still refuses.
     """
     raw = str(out_dir)
     path = Path(out_dir).expanduser().absolute()
+    data = Path(config.DATA_DIR).resolve()
+    if path.resolve() == data or data in path.resolve().parents:
+        # prepare rebuilds data/processed whole and reads data/raw (deliveries too) as input
+        raise UsageError(f"--out {raw}: inside the data folder {data}, whose files prepare replaces or "
+                         "reads as input; write reports elsewhere (default out/)")
     for p in [path, *path.parents]:
         if p.exists() or p.is_symlink():
             if not p.is_dir():
