@@ -12,6 +12,8 @@ import argparse
 import importlib
 import sys
 
+from .common import PLAN_COMMANDS, add_plan_option, use_plan
+
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("qanalysis.cli.prepare", "raw → processed: parse, validate, write atomically"),
@@ -47,6 +49,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == only:
             importlib.import_module(module).configure_parser(p)
+            if name in PLAN_COMMANDS:
+                add_plan_option(p)
     return parser
 
 
@@ -62,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
+        use_plan(getattr(args, "plan", None))
         return int(module.run(args) or 0)
     except QAnalysisError as exc:
         print(f"qanalysis {args.command}: {exc}", file=sys.stderr)
