@@ -16,6 +16,7 @@ from .common import PLAN_COMMANDS, add_plan_option, use_plan
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "plan": ("qanalysis.cli.plan", "a new plan folder: plan init / plan import (target sentences) / plan check"),
     "prepare": ("qanalysis.cli.prepare", "raw → processed: parse, validate, write atomically"),
     "validate": ("qanalysis.cli.validate", "check input files without writing anything"),
     "deliveries": ("qanalysis.cli.deliveries", "list the kept deliveries (报送数据) or remove one"),
