@@ -313,3 +313,30 @@ def read_plan(plan: str | Path | None = None) -> Dataset:
     empty = typed(pd.DataFrame(columns=list(OBSERVATION_COLUMNS)), OBSERVATION_COLUMNS)
     return Dataset(plan=info, catalogue=catalogue, regions=regions, targets=targets,
                    observations=empty, review=review)
+
+
+def sibling_indicators(info: PlanInfo, plans_dir: Path | None = None) -> dict[str, str]:
+    """Indicator ids and Chinese names of the city's *other* plans → that plan's id.
+
+    One delivery may serve several plans of one city: a row for an indicator another plan of the
+    same city has is set aside (and listed), not an error; a name no plan of the city knows is.
+    """
+    import csv  # lazy: only when a delivery names an indicator this plan lacks
+
+    out: dict[str, str] = {}
+    for folder in sorted((plans_dir or config.PLANS_DIR).glob("*")):
+        try:
+            other = read_plan_info(folder)
+        except QAnalysisError:
+            continue
+        if other.city_code != info.city_code or other.id == info.id:
+            continue
+        path = folder / "indicators.csv"
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for r in csv.DictReader(fh):
+                for key in (r.get("id", ""), r.get("name_zh", "")):
+                    if key and key.strip():
+                        out.setdefault(key.strip(), other.id)
+    return out
