@@ -185,6 +185,11 @@ def good_share(rows: pd.DataFrame) -> float:
     return float(assessed["status"].isin(GOOD).mean())
 
 
+def share_text(share: float) -> str:
+    """A share as a reader sees it: "75%", or "—" when nothing could be judged (never "nan%")."""
+    return "—" if share is None or share != share else f"{share:.0%}"
+
+
 def _margin(row) -> float:
     """How far beyond the target the current value is, as a share of the target (signed)."""
     now = row["cumulative"] if str(row["kind"]) == "increment" else row["latest"]
@@ -355,8 +360,11 @@ def county_ranking(assessment) -> pd.DataFrame:
     df = pd.DataFrame(out)
     if df.empty:
         return df
-    df = df.sort_values(["good_share", "off_track"], ascending=[False, True], kind="stable")
-    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    # a county with nothing to judge is listed last and not ranked (rank "—")
+    judged = df["good_share"].notna()
+    df = pd.concat([df[judged].sort_values(["good_share", "off_track"], ascending=[False, True], kind="stable"),
+                    df[~judged]])
+    df.insert(0, "rank", [str(i) for i in range(1, int(judged.sum()) + 1)] + ["—"] * int((~judged).sum()))
     return df.reset_index(drop=True)
 
 
@@ -364,11 +372,16 @@ def ranking_paragraph(assessment) -> str:
     rk = county_ranking(assessment)
     if rk.empty:
         return "本规划未分解到县（市、区），无各地比较。"
-    top = "、".join(f"{r['name']}（{r['good_share']:.0%}）" for _, r in rk.head(3).iterrows())
-    low = "、".join(f"{r['name']}（{r['good_share']:.0%}）" for _, r in rk.tail(3).iloc[::-1].iterrows())
+    unjudged = rk[rk["good_share"].isna()]
+    rk = rk[rk["good_share"].notna()]
+    none = (f"{'、'.join(unjudged['name'])}尚无可判断的指标，未参与排序。" if len(unjudged) else "")
+    if rk.empty:
+        return "各县（市、区）尚无可判断的指标，暂不排序。" + "各地区逐项评估结果见下表和热力图。"
+    top = "、".join(f"{r['name']}（{share_text(r['good_share'])}）" for _, r in rk.head(3).iterrows())
+    low = "、".join(f"{r['name']}（{share_text(r['good_share'])}）" for _, r in rk.tail(3).iloc[::-1].iterrows())
     city_rows = region_rows(assessment, city_code(assessment))
     return (f"按有量化目标且可判断的指标中已达标或进度正常的占比排序，{len(rk)}个县（市、区）中"
-            f"居前的是{top}，居后的是{low}；全市为{good_share(city_rows):.0%}。"
+            f"居前的是{top}，居后的是{low}；全市为{share_text(good_share(city_rows))}。" + none +
             "各地区逐项评估结果见下表和热力图。")
 
 
@@ -397,8 +410,8 @@ def versus_city_paragraph(assessment, region: str) -> str:
     name = region_name(assessment, region)
     city_name = region_name(assessment, city_code(assessment))
     vs = versus_city(assessment, region)
-    s = (f"{name}有量化目标且可判断的指标中，已达标或进度正常的占{good_share(rows):.0%}，"
-         f"{city_name}为{good_share(city_rows):.0%}。")
+    s = (f"{name}有量化目标且可判断的指标中，已达标或进度正常的占{share_text(good_share(rows))}，"
+         f"{city_name}为{share_text(good_share(city_rows))}。")
     worse = vs[~vs["better"]]["name_zh"].tolist()
     better = vs[vs["better"]]["name_zh"].tolist()
     if better:
