@@ -401,6 +401,7 @@ def versus_city(assessment, region: str) -> pd.DataFrame:
                     "better": STATUSES[a].rank > STATUSES[b].rank})
     df = pd.DataFrame(out, columns=["indicator", "name_zh", "status", "p_attain", "city_status",
                                     "city_p_attain", "better"])
+    df["better"] = df["better"].astype(bool)  # an empty object column would select columns, not rows
     return df.sort_values("better", kind="stable").reset_index(drop=True)
 
 
@@ -479,12 +480,25 @@ def method_paragraphs(assessment, region: str) -> list[str]:
     note = illustrative_note(rows)
     if note:
         paras.append(note)
-    paras += METHOD_TEXT + [
-        f"表中标记：“{MARK_ILLUSTRATIVE}”为示例数据，“{MARK_PROVISIONAL}”为初步数据（未正式发布），"
-        f"“{MARK_PRO_RATA}”为按权重分解的示例目标；新增类指标各年数值为规划期累计新增，"
-        "其基期值为上一规划期的新增数，仅作参考。",
-    ]
+    marks = mark_sentences(rows)
+    paras += METHOD_TEXT + (["表中标记：" + "；".join(marks) + "。"] if marks else [])
     return paras
+
+
+def mark_sentences(rows) -> list[str]:
+    """What the table's marks mean — only the marks and kinds these rows have (plan-neutral)."""
+    out = []
+    if "has_illustrative" in rows and rows["has_illustrative"].fillna(False).astype(bool).any():
+        out.append(f"“{MARK_ILLUSTRATIVE}”为示例数据")
+    if "data_status" in rows and rows["data_status"].astype(str).str.contains("provisional|mixed").any():
+        out.append(f"“{MARK_PROVISIONAL}”为初步数据（未正式发布）")
+    if "target_basis" in rows and (rows["target_basis"].astype(str) == "pro_rata").any():
+        out.append(f"“{MARK_PRO_RATA}”为按权重分解的示例目标")
+    inc = rows[rows["kind"].astype(str) == "increment"] if "kind" in rows else rows.iloc[:0]
+    if len(inc):
+        out.append("新增类指标各年数值为规划期累计新增"
+                   + ("，其基期值为上一规划期的新增数，仅作参考" if inc["baseline"].notna().any() else ""))
+    return out
 
 
 def influence_sentences(assessment, region: str) -> list[tuple[str, str]]:

@@ -185,7 +185,9 @@ class RegionResolver:
 
     def _resolve(self, text: str) -> tuple[str | None, str, str]:
         if not text:
-            return None, "missing_region", "the region is empty; give a region code (地区代码) such as 330302 or a name such as 鹿城区"
+            code = next(iter(sorted(self.codes)), "")
+            return None, "missing_region", (f"the region is empty; give a region code (地区代码) such as {code} "
+                                            f"or a name such as {self.names.get(code, '')}")
         t = unicodedata.normalize("NFKC", text).strip()
         if t in self.codes:
             return t, "", ""
