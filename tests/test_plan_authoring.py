@@ -214,3 +214,26 @@ def test_optional_files_and_an_unknown_plan(data_root, monkeypatch, capsys):
     assert "known plans" in capsys.readouterr().err
     data = __import__("qanalysis").load("bare-2024-2028")
     assert len(data.catalogue) == 0 and len(data.review) == 0 and np.all(data.regions["code"] != "330300")
+
+
+def test_a_table_from_the_plan_document_imports(data_root, tmp_path):
+    """指标 / 单位 / 基期值 / 目标值 from a .docx table; the header's year is the target year."""
+    init_plan("tbl-2024-2028", "戊市规划", ["619900=青禾市", "619901=东岭区"], 2023, 2028)
+    d = docx.Document()
+    t = d.add_table(rows=1, cols=5)
+    for c, h in zip(t.rows[0].cells, ["序号", "指标", "单位", "2023年基期值", "2026年目标值"]):
+        c.text = h
+    for r in (["1", "制造业产品质量合格率", "%", "92.4", "≥93.5"], ["2", "新增质量标杆企业", "家", "-", "45以上"],
+              ["3", "计量服务能力", "—", "", "省定目标"], ["4", "检测机构数", "个", "5", "很多"]):
+        for c, v in zip(t.add_row().cells, r):
+            c.text = v
+    d.save(str(tmp_path / "t.docx"))
+    r = import_targets("tbl-2024-2028", tmp_path / "t.docx")
+    rows = {x["name_zh"]: x for x in r.rows}
+    assert [(n, why.split(" ")[0]) for n, _, why in r.unread] == [(5, "目标值")]
+    assert rows["制造业产品质量合格率"]["baseline_text"] == "92.4" and rows["制造业产品质量合格率"]["target_year"] == "2026"
+    assert rows["新增质量标杆企业"]["kind"] == "increment" and rows["计量服务能力"]["kind"] == "unquantified"
+    assert rows["计量服务能力"]["unit"] == ""
+    cat = __import__("qanalysis.plan.catalogue", fromlist=["read_plan"]).read_plan("tbl-2024-2028").catalogue
+    assert cat.set_index("name_zh").loc["制造业产品质量合格率", "baseline"] == 92.4
+    assert set(cat["target_year"]) == {2026}

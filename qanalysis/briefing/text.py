@@ -17,6 +17,7 @@ from ..vocab import COMPARATOR_SIGNS, DATA_STATUS
 from ..data.series_source import delivery_notes
 from ..errors import QAnalysisError
 from ..analysis.status import STATUSES
+from .marks import mark_sentences, share_text  # noqa: F401 — share_text is the tables' too (tx.share_text)
 
 # statuses as a table cell shows them (the long labels carry "(目标年实测)")
 SHORT_STATUS = {"met": "已实现", "missed": "未实现", "achieved": "已达标", "on_track": "进度正常",
@@ -183,11 +184,6 @@ def good_share(rows: pd.DataFrame) -> float:
     if not len(assessed):
         return float("nan")
     return float(assessed["status"].isin(GOOD).mean())
-
-
-def share_text(share: float) -> str:
-    """A share as a reader sees it: "75%", or "—" when nothing could be judged (never "nan%")."""
-    return "—" if share is None or share != share else f"{share:.0%}"
 
 
 def _margin(row) -> float:
@@ -360,8 +356,7 @@ def county_ranking(assessment) -> pd.DataFrame:
     df = pd.DataFrame(out)
     if df.empty:
         return df
-    # a county with nothing to judge is listed last and not ranked (rank "—")
-    judged = df["good_share"].notna()
+    judged = df["good_share"].notna()  # a county with nothing to judge is listed last, rank "—"
     df = pd.concat([df[judged].sort_values(["good_share", "off_track"], ascending=[False, True], kind="stable"),
                     df[~judged]])
     df.insert(0, "rank", [str(i) for i in range(1, int(judged.sum()) + 1)] + ["—"] * int((~judged).sum()))
@@ -372,11 +367,10 @@ def ranking_paragraph(assessment) -> str:
     rk = county_ranking(assessment)
     if rk.empty:
         return "本规划未分解到县（市、区），无各地比较。"
-    unjudged = rk[rk["good_share"].isna()]
-    rk = rk[rk["good_share"].notna()]
-    none = (f"{'、'.join(unjudged['name'])}尚无可判断的指标，未参与排序。" if len(unjudged) else "")
+    unjudged, rk = rk[rk["good_share"].isna()], rk[rk["good_share"].notna()]
+    none = f"{'、'.join(unjudged['name'])}尚无可判断的指标，未参与排序。" if len(unjudged) else ""
     if rk.empty:
-        return "各县（市、区）尚无可判断的指标，暂不排序。" + "各地区逐项评估结果见下表和热力图。"
+        return "各县（市、区）尚无可判断的指标，暂不排序。各地区逐项评估结果见下表和热力图。"
     top = "、".join(f"{r['name']}（{share_text(r['good_share'])}）" for _, r in rk.head(3).iterrows())
     low = "、".join(f"{r['name']}（{share_text(r['good_share'])}）" for _, r in rk.tail(3).iloc[::-1].iterrows())
     city_rows = region_rows(assessment, city_code(assessment))
@@ -480,25 +474,9 @@ def method_paragraphs(assessment, region: str) -> list[str]:
     note = illustrative_note(rows)
     if note:
         paras.append(note)
-    marks = mark_sentences(rows)
+    marks = mark_sentences(rows, (MARK_ILLUSTRATIVE, MARK_PROVISIONAL, MARK_PRO_RATA))
     paras += METHOD_TEXT + (["表中标记：" + "；".join(marks) + "。"] if marks else [])
     return paras
-
-
-def mark_sentences(rows) -> list[str]:
-    """What the table's marks mean — only the marks and kinds these rows have (plan-neutral)."""
-    out = []
-    if "has_illustrative" in rows and rows["has_illustrative"].fillna(False).astype(bool).any():
-        out.append(f"“{MARK_ILLUSTRATIVE}”为示例数据")
-    if "data_status" in rows and rows["data_status"].astype(str).str.contains("provisional|mixed").any():
-        out.append(f"“{MARK_PROVISIONAL}”为初步数据（未正式发布）")
-    if "target_basis" in rows and (rows["target_basis"].astype(str) == "pro_rata").any():
-        out.append(f"“{MARK_PRO_RATA}”为按权重分解的示例目标")
-    inc = rows[rows["kind"].astype(str) == "increment"] if "kind" in rows else rows.iloc[:0]
-    if len(inc):
-        out.append("新增类指标各年数值为规划期累计新增"
-                   + ("，其基期值为上一规划期的新增数，仅作参考" if inc["baseline"].notna().any() else ""))
-    return out
 
 
 def influence_sentences(assessment, region: str) -> list[tuple[str, str]]:

@@ -273,7 +273,7 @@ class _Reader:
         if code is None:
             self.problem(
                 f"sheet name {sheet!r} is not a region: {reason}. Name each sheet '<code> <name>' as the "
-                f"template does, e.g. '{self.regions.label(next(iter(sorted(self.regions.codes)), ''))}'; "
+                f"template does, e.g. '{self.regions.label(self.regions.example)}'; "
                 "this sheet was not read",
                 "unknown_sheet_region", sheet=sheet)
             return

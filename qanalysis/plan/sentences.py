@@ -130,6 +130,7 @@ def parse_row(cells: dict[str, str]) -> tuple[Target | None, str]:
     if len(name) < 2:
         return None, "no indicator name in 指标"
     unit = _clean(cells.get("unit", ""))
+    unit = "" if unit in ("-", "—", "–", "/", "无") else unit
     year_text = _clean(cells.get("year", "")).rstrip("年")
     year = None
     if year_text:
