@@ -72,11 +72,13 @@ def test_unreadable_lines_are_listed_and_ids_stay_stable(data_root, tmp_path):
         re.fullmatch(r"rate_[0-9a-f]{6}", ids["食品安全抽检合格率"])
     # the lines in another order, one renamed by hand in the folder: every id stays
     path = data_root / "raw" / "plans" / "ids-2024-2028" / "indicators.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace(ids["制造业质量竞争力指数"], "mfg_quality_index"),
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(ids["制造业质量竞争力指数"], "mfg_quality_index")
+                    .replace(f"Indicator {ids['食品安全抽检合格率']}", "Food sampling pass rate"), encoding="utf-8")
     src.write_text("\n".join(reversed(SENTENCES.splitlines())), encoding="utf-8")
-    again = {r["name_zh"]: r["id"] for r in import_targets("ids-2024-2028", src).rows}
+    rows = import_targets("ids-2024-2028", src).rows
+    again = {r["name_zh"]: r["id"] for r in rows}
     assert again == {**ids, "制造业质量竞争力指数": "mfg_quality_index"}
+    assert next(r for r in rows if r["name_zh"] == "食品安全抽检合格率")["name_en"] == "Food sampling pass rate"
 
 
 def test_plan_check_lists_every_problem_at_once(data_root):

@@ -216,10 +216,13 @@ def import_targets(plan: str | Path, file: str | Path) -> ImportResult:
     result = ImportResult(folder / "indicators.csv", [])
     targets = (_read_sentences(path, result) if path.suffix.lower() in (".txt", ".md", "")
                else _read_table(path, result))
-    known = {}
+    known, edited = {}, {}
     if result.path.exists():
         with open(result.path, encoding="utf-8-sig", newline="") as fh:
-            known = {r["name_zh"]: r["id"] for r in csv.DictReader(fh) if r.get("name_zh") and r.get("id")}
+            for r in csv.DictReader(fh):
+                if r.get("name_zh") and r.get("id"):
+                    known.setdefault(r["name_zh"], r["id"])
+                    edited.setdefault(r["name_zh"], r)
     categories = list(dict.fromkeys(t.category or DEFAULT_CATEGORY[0] for t in targets))
     years: dict[str, set] = {}
     for t in targets:
@@ -238,6 +241,12 @@ def import_targets(plan: str | Path, file: str | Path) -> ImportResult:
             "baseline_text": t.baseline_text, "target_text": t.target_text, "prose_target_text": "",
             "source": t.source, "labels": "", "description": t.name_zh, "note": note,
             "target_year": "" if year == info.target_year else str(year)})
+        # what a person wrote by hand into the folder (English name, category, description, labels,
+        # note) stays; what the plan's text says (unit, kind, comparator, target, year) is read again
+        before = edited.get(t.name_zh, {})
+        for col in ("name_en", "category", "category_en", "description", "labels", "note"):
+            if before.get(col):
+                result.rows[-1][col] = before[col]
         for w in t.warnings:
             result.warnings.append((int(t.source.rsplit("第", 1)[1].rstrip("行")), t.name_zh, w))
     result.milestones = [r["name_zh"] for r in result.rows if len(years[r["id"]]) > 1
