@@ -40,12 +40,12 @@ def load_data(args):
     processed folder given by ``--data-dir``, else the plan's processed folder."""
     from .. import load  # lazy, as every command: `qanalysis --help` stays fast
 
-    plan = getattr(args, "plan", None) or None
+    kw = {"plan": args.plan} if getattr(args, "plan", None) else {}
     files = getattr(args, "data", None) or None
     if files:
-        return load(plan, data_files=files)
+        return load(data_files=files, **kw)
     data_dir = getattr(args, "data_dir", None)
-    return load(plan, data_dir=data_dir) if data_dir else load(plan)
+    return load(data_dir=data_dir, **kw) if data_dir else load(**kw)
 
 
 def load_assessment(args):
