@@ -239,3 +239,16 @@ def test_a_table_from_the_plan_document_imports(data_root, tmp_path):
     cat = __import__("qanalysis.plan.catalogue", fromlist=["read_plan"]).read_plan("tbl-2024-2028").catalogue
     assert cat.set_index("name_zh").loc["制造业产品质量合格率", "baseline"] == 92.4
     assert set(cat["target_year"]) == {2026}
+
+
+def test_every_command_that_reads_data_takes_plan():
+    import argparse
+
+    from qanalysis.cli import COMMANDS, build_parser
+    from qanalysis.cli.common import PLAN_COMMANDS
+
+    assert set(PLAN_COMMANDS) == set(COMMANDS) - {"plan"}
+    for name in PLAN_COMMANDS:
+        parser = build_parser(only=name)
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+        assert any("--plan" in a.option_strings for a in sub._actions), name
