@@ -126,7 +126,7 @@ def _no_wenzhou(where: str, text: str) -> None:
 
 
 def test_a_plan_from_its_target_sentences_end_to_end(data_root, tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("QANALYSIS_PLAN", raising=False)  # --plan sets it for the run: undone after the test
+    monkeypatch.setenv("QANALYSIS_PLAN", "")  # --plan sets it for the run: undone after the test
     (tmp_path / "regions.txt").write_text("\n".join(REGIONS) + "\n", encoding="utf-8")
     (tmp_path / "targets.txt").write_text(SENTENCES, encoding="utf-8")
     assert main(["plan", "init", PLAN, "--title", "青禾市质量提升行动规划（2024—2028年）",
@@ -185,7 +185,7 @@ def test_a_plan_from_its_target_sentences_end_to_end(data_root, tmp_path, monkey
     # the template records its plan: validate picks it without --plan
     xlsx = tmp_path / "fill.xlsx"
     assert main(["template", "--plan", PLAN, str(xlsx)]) == 0
-    monkeypatch.delenv("QANALYSIS_PLAN", raising=False)
+    monkeypatch.setenv("QANALYSIS_PLAN", "")
     wb = openpyxl.load_workbook(xlsx)
     cells = "\n".join(str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.value is not None)
     assert "青禾市" in cells and [ws.title for ws in wb.worksheets][1:] == REGIONS
@@ -209,7 +209,7 @@ def test_a_plan_from_its_target_sentences_end_to_end(data_root, tmp_path, monkey
 
 
 def test_optional_files_and_an_unknown_plan(data_root, monkeypatch, capsys):
-    monkeypatch.delenv("QANALYSIS_PLAN", raising=False)
+    monkeypatch.setenv("QANALYSIS_PLAN", "")
     init_plan("bare-2024-2028", "丁市规划", ["619900=青禾市", "619901=东岭区"], 2023, 2028)
     assert main(["prepare", "--plan", "bare-2024-2028"]) == 0      # no indicators, no values, no review
     assert main(["assess", "--plan", "no-such-plan"]) == 1
