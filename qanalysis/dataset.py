@@ -119,6 +119,7 @@ class PlanInfo:
     county_share_indicators: tuple[str, ...] = ()
     fill_illustrative: bool = True   # plan.toml switch: fill series that have no real value (demo only)
     fit_first_year: int | None = None  # plan.toml: the trend is fitted from this year on (None: every year)
+    county_targets: str = "city"  # plan.toml: "city" | "pro_rata" | "none" (plan/regions.py build_targets)
 
 
 @dataclass

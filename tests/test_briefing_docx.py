@@ -83,8 +83,8 @@ def test_table_has_one_row_per_indicator_with_baseline_target_verdict(assessment
     # a known row, by hand: 制造业产品质量合格率 in 平阳县
     mfg = next(r for r in body if _text(r.cells[1]) == "制造业产品质量合格率")
     row = by_name["制造业产品质量合格率"]
-    # the county's generated 2020 value is no baseline (issue 8): the city's 95 stays
-    assert _strip_marks(_text(mfg.cells[3])) == "95" and _text(mfg.cells[4]) == "≥96"
+    # the county's generated 2020 value is no baseline (issue 8), nor is the city's (issue 18 item 4)
+    assert _strip_marks(_text(mfg.cells[3])) == "—" and _text(mfg.cells[4]) == "≥96"
     assert _text(mfg.cells[-1]) == tx.SHORT_STATUS[row["status"]]
 
 

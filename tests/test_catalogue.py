@@ -172,3 +172,31 @@ def test_the_schema_and_the_contract_name_the_same_kinds_and_comparators():
     props = json.loads((config.PACKAGE_DIR / "plan" / "indicator.schema.json").read_text())["properties"]
     assert tuple(props["kind"]["enum"]) == KINDS
     assert tuple(props["comparator"]["enum"]) == COMPARATORS
+
+
+def test_a_row_target_year_is_read_and_a_second_year_becomes_a_milestone_note(plan_copy):
+    """A ``target_year`` column is used, never ignored; two years for one id are not duplicate ids."""
+    import pandas as pd
+    from qanalysis.plan.catalogue import read_plan
+
+    path = plan_copy / "indicators.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    early = df.iloc[[0]].assign(target_text="≥95")
+    df = pd.concat([df, early], ignore_index=True)
+    df["target_year"] = ""
+    df.loc[len(df) - 1, "target_year"] = "2023"
+    df.to_csv(path, index=False)
+    cat = read_plan(plan_copy).catalogue.set_index("id")
+    row = cat.loc[df["id"].iat[0]]
+    assert row["target_year"] == 2025 and row["target"] == 96
+    assert "阶段性目标 2023年 ≥95" in row["note"] and "尚未单独评估" in row["note"]
+    # one indicator's own year differing from the plan's
+    df = df.iloc[:-1].copy()
+    df.loc[1, "target_year"] = "2024"
+    df.to_csv(path, index=False)
+    assert read_plan(plan_copy).catalogue.set_index("id").loc[df["id"].iat[1], "target_year"] == 2024
+    df.loc[1, "target_year"] = "二〇二四"
+    df.to_csv(path, index=False)
+    with pytest.raises(InputError) as err:
+        read_plan(plan_copy)
+    assert [(p.code, p.row, p.column) for p in err.value.problems] == [("bad_year", 3, "target_year")]

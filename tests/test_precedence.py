@@ -79,7 +79,7 @@ def test_one_delivered_value_leaves_every_other_series_and_the_baseline_alone(tm
                                   other(dataset).drop(columns="delivery").reset_index(drop=True))
     t = data.targets.set_index(["region", "indicator"]).loc[(COUNTY, PCT)]
     city = data.targets.set_index(["region", "indicator"]).loc[(CITY, PCT)]
-    assert t["baseline"] == city["baseline"] and "本地区" not in t["target_note"]
+    assert np.isnan(t["baseline"]) and city["baseline"] == 95 and "本地区" not in t["target_note"]
     assert data.observations.duplicated(key).sum() == 0
 
 

@@ -68,9 +68,9 @@ def test_bad_region_rows(plan_copy):
 def test_county_baseline_from_its_own_base_year_value(dataset, tmp_path):
     from qanalysis.data.prepare import build
 
-    # a generated (illustrative) 2020 value is no baseline: the city's stays
+    # a generated (illustrative) 2020 value is no baseline, and the city's is never borrowed
     t = dataset.targets.set_index(["region", "indicator"])
-    assert t.loc[("330302", "mfg_product_pass_rate"), "baseline"] == 95
+    assert np.isnan(t.loc[("330302", "mfg_product_pass_rate"), "baseline"])
     # a delivered one is
     f = tmp_path / "base.csv"
     f.write_text("region,indicator,year,value,status,source\n"
@@ -91,3 +91,74 @@ def test_counts_too_small_to_share_stay_with_the_city(plan_data):
         assert t.loc[("330302", ind), "target_basis"] == "city_only"
         assert np.isnan(t.loc[("330302", ind), "target"])
         assert t.loc[("330300", ind), "target"] == cat.loc[ind, "target"]
+
+
+def _set_mode(plan_copy, mode):
+    toml = plan_copy / "plan.toml"
+    text = "\n".join(l for l in toml.read_text(encoding="utf-8").splitlines()
+                     if not l.startswith("county_targets"))
+    toml.write_text(text + f'\ncounty_targets = "{mode}"\n', encoding="utf-8")
+
+
+def test_pro_rata_baselines_are_never_the_countys_own(plan_data):
+    t = plan_data.targets
+    rows = t[t["target_basis"].isin(["pro_rata", "city_default", "city_only"])]
+    assert len(rows) and rows["baseline"].isna().all()
+
+
+def test_counts_are_not_shared_out_without_pro_rata(plan_copy):
+    _set_mode(plan_copy, "city")
+    d = read_plan(plan_copy)
+    t = d.targets.set_index(["region", "indicator"])
+    counts = d.catalogue.loc[d.catalogue["kind"].isin(["stock", "increment"]) & d.catalogue["target"].notna(), "id"]
+    level = d.catalogue.loc[(d.catalogue["kind"] == "level") & d.catalogue["target"].notna(), "id"].iat[0]
+    assert (d.targets.loc[d.targets["indicator"].isin(counts) & d.targets["region"].ne("330300"),
+                          "target_basis"] != "pro_rata").all()
+    assert np.isnan(t.loc[("330302", counts.iat[0]), "target"])
+    assert t.loc[("330302", level), "target_basis"] == "city_default"
+    _set_mode(plan_copy, "none")
+    t = read_plan(plan_copy).targets
+    county = t[t["region"] != "330300"]
+    assert county["target"].isna().sum() == (county["target_basis"] != "override").sum()
+    _set_mode(plan_copy, "by_county")
+    with pytest.raises(Exception, match="county_targets"):
+        read_plan(plan_copy)
+
+
+def test_overriding_one_county_reshares_the_rest(plan_copy):
+    """Issue 18 item 7: one county at 60 of the city's 300 — the other counties share 240."""
+    d = read_plan(plan_copy)
+    cat = d.catalogue.set_index("id")
+    stock = cat.index[(cat["kind"] == "stock") & (cat["target"] >= 100)][0]
+    city = cat.loc[stock, "target"]
+    with open(plan_copy / "county_targets.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"330302,{stock},,{city / 5:g},,县级自定,test\n")
+    t = read_plan(plan_copy).targets
+    rows = t[(t["indicator"] == stock) & (t["region"] != "330300")].set_index("region")
+    assert rows.loc["330302", "target"] == city / 5 and rows.loc["330302", "target_basis"] == "override"
+    assert rows["target"].sum() == pytest.approx(city)
+    assert "余下" in rows.loc["330303", "target_note"]
+    # an override above the city's target leaves nothing to share: the note says so
+    with open(plan_copy / "county_targets.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"330303,{stock},,{city:g},,县级自定,test\n")
+    t = read_plan(plan_copy).targets
+    rows = t[(t["indicator"] == stock) & (t["region"] != "330300")].set_index("region")
+    assert "不等于全市目标" in rows.loc["330304", "target_note"] and np.isnan(rows.loc["330304", "target"])
+
+
+def test_a_city_row_in_county_targets_is_refused(plan_copy):
+    with open(plan_copy / "county_targets.csv", "a", encoding="utf-8") as fh:
+        fh.write("330300,mfg_product_pass_rate,,97,,bad,test\n")
+    with pytest.raises(InputError) as err:
+        read_plan(plan_copy)
+    p = err.value.problems[0]
+    n = len((plan_copy / "county_targets.csv").read_text(encoding="utf-8").splitlines())
+    assert p.code == "city_override" and p.row == n and p.column == "region"
+
+
+def test_unknown_column_in_a_plan_file_is_an_error(plan_copy):
+    df = pd.read_csv(plan_copy / "regions.csv", dtype=str, keep_default_na=False)
+    df.assign(targetyear="").to_csv(plan_copy / "regions.csv", index=False)
+    with pytest.raises(InputError) as err:
+        read_plan(plan_copy)
+    assert {(p.code, p.column) for p in err.value.problems} == {("unknown_column", "targetyear")}

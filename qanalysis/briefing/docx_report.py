@@ -200,7 +200,7 @@ def ranking_table(doc, assessment, title: str) -> None:
     for _, r in rk.iterrows():
         cells = _add_row(table, widths).cells
         for c, v in enumerate([r["rank"], r["name"], r["achieved"], r["on_track"], r["at_risk"],
-                               r["off_track"], r["other"], f"{r['good_share']:.0%}"]):
+                               r["off_track"], r["other"], tx.share_text(r['good_share'])]):
             _cell_text(cells[c], str(v), size=Pt(10.5))
 
 

@@ -163,7 +163,7 @@ def comparison_section(assessment, region: str, charts: ChartProvider) -> str:
         body = "".join(
             "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in
                              (r["rank"], r["name"], r["achieved"], r["on_track"], r["at_risk"],
-                              r["off_track"], r["other"], f"{r['good_share']:.0%}")) + "</tr>"
+                              r["off_track"], r["other"], tx.share_text(r['good_share']))) + "</tr>"
             for _, r in rk.iterrows())
         figs = "".join(figure(img, SLIDE_CHART_PX, f"图{k}　{img.title}")
                        for k, img in enumerate(charts.heatmap_pages(), start=1))

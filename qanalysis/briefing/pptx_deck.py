@@ -338,7 +338,7 @@ def ranking_slide(deck: DeckBuilder, assessment):
     rk = tx.county_ranking(assessment)
     s = deck.slide("各县（市、区）比较：已达标或进度正常的指标占比", bool(assessment.table["has_illustrative"].any()))
     body = [[r["rank"], r["name"], r["achieved"], r["on_track"], r["at_risk"], r["off_track"], r["other"],
-             f"{r['good_share']:.0%}"] for _, r in rk.iterrows()]
+             tx.share_text(r['good_share'])] for _, r in rk.iterrows()]
     deck.table(s, (MARGIN + Inches(0.6), Inches(1.25), SLIDE_W - 2 * MARGIN - Inches(1.2), Inches(5)),
                ["排名", "地区", "已达标", "进度正常", "存在风险", "进度滞后", "无目标或数据不足", "达标或正常占比"],
                body, [0.8, 1.4, 1.1, 1.1, 1.1, 1.1, 1.7, 1.6], size=Pt(14), row_height=Inches(0.39))

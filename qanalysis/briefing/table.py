@@ -6,6 +6,7 @@ goes into a cell and what the marks mean is decided here once.
 from __future__ import annotations
 
 from . import text as tx
+from .marks import mark_flags
 
 
 def value_marks(assessment, region: str) -> dict:
@@ -61,11 +62,22 @@ def table_note(assessment, rows) -> str:
     plan = assessment.data.plan
     years = tx.observed_years(assessment, rows)
     span = tx.period(years[0], years[-1]) if years else ""
-    return (f"注：1. 带“{tx.MARK_ILLUSTRATIVE}”的数值为示例数据（由程序按固定种子生成，非公开发布统计数据）；"
-            f"带“{tx.MARK_PROVISIONAL}”的为初步数据；带“{tx.MARK_PRO_RATA}”的目标为按权重分解的示例目标，"
-            "并非县级正式目标。2. 新增类指标（名称标“新增”）"
-            f"{span}各列为{plan.first_year}年起的累计新增，目标为规划期累计新增；其基期值为上一规划期新增数，仅作参考。"
-            f"3. {plan.target_year}年预计为线性趋势外推值，括号内为95%预测区间；"
-            "达标概率为按预测区间计算的达到目标的概率。"
-            + ("4. 目标值为“不分解”的，是全市整体目标，数量过少不分解到县（市、区），评价栏记为“全市统筹”，只分析趋势。"
-               if (rows["target_basis"].astype(str) == "city_only").any() else ""))
+    parts = []  # only what applies to these rows: no mark, kind or basis that none of them has
+    f, marks = mark_flags(rows), []
+    if f["illustrative"]:
+        marks.append(f"带“{tx.MARK_ILLUSTRATIVE}”的数值为示例数据（由程序按固定种子生成，非公开发布统计数据）")
+    if f["provisional"]:
+        marks.append(f"带“{tx.MARK_PROVISIONAL}”的为初步数据")
+    if f["pro_rata"]:
+        marks.append(f"带“{tx.MARK_PRO_RATA}”的目标为按权重分解的示例目标，并非县级正式目标")
+    if marks:
+        parts.append("；".join(marks) + "。")
+    if f["increment"]:
+        parts.append("新增类指标（名称标“新增”）"
+                     f"{span}各列为{plan.first_year}年起的累计新增，目标为规划期累计新增"
+                     + ("；其基期值为上一规划期新增数，仅作参考。" if f["increment_baseline"] else "。"))
+    parts.append(f"{plan.target_year}年预计为线性趋势外推值，括号内为95%预测区间；"
+                 "达标概率为按预测区间计算的达到目标的概率。")
+    if (rows["target_basis"].astype(str) == "city_only").any():
+        parts.append("目标值为“不分解”的，是全市整体目标，不分解到县（市、区），评价栏记为“全市统筹”，只分析趋势。")
+    return "注：" + "".join(f"{i}. {p}" for i, p in enumerate(parts, start=1))

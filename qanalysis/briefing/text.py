@@ -17,6 +17,7 @@ from ..vocab import COMPARATOR_SIGNS, DATA_STATUS
 from ..data.series_source import delivery_notes
 from ..errors import QAnalysisError
 from ..analysis.status import STATUSES
+from .marks import mark_sentences, share_text  # noqa: F401 — share_text is the tables' too (tx.share_text)
 
 # statuses as a table cell shows them (the long labels carry "(目标年实测)")
 SHORT_STATUS = {"met": "已实现", "missed": "未实现", "achieved": "已达标", "on_track": "进度正常",
@@ -355,8 +356,10 @@ def county_ranking(assessment) -> pd.DataFrame:
     df = pd.DataFrame(out)
     if df.empty:
         return df
-    df = df.sort_values(["good_share", "off_track"], ascending=[False, True], kind="stable")
-    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    judged = df["good_share"].notna()  # a county with nothing to judge is listed last, rank "—"
+    df = pd.concat([df[judged].sort_values(["good_share", "off_track"], ascending=[False, True], kind="stable"),
+                    df[~judged]])
+    df.insert(0, "rank", [str(i) for i in range(1, int(judged.sum()) + 1)] + ["—"] * int((~judged).sum()))
     return df.reset_index(drop=True)
 
 
@@ -364,11 +367,15 @@ def ranking_paragraph(assessment) -> str:
     rk = county_ranking(assessment)
     if rk.empty:
         return "本规划未分解到县（市、区），无各地比较。"
-    top = "、".join(f"{r['name']}（{r['good_share']:.0%}）" for _, r in rk.head(3).iterrows())
-    low = "、".join(f"{r['name']}（{r['good_share']:.0%}）" for _, r in rk.tail(3).iloc[::-1].iterrows())
+    unjudged, rk = rk[rk["good_share"].isna()], rk[rk["good_share"].notna()]
+    none = f"{'、'.join(unjudged['name'])}尚无可判断的指标，未参与排序。" if len(unjudged) else ""
+    if rk.empty:
+        return "各县（市、区）尚无可判断的指标，暂不排序。各地区逐项评估结果见下表和热力图。"
+    top = "、".join(f"{r['name']}（{share_text(r['good_share'])}）" for _, r in rk.head(3).iterrows())
+    low = "、".join(f"{r['name']}（{share_text(r['good_share'])}）" for _, r in rk.tail(3).iloc[::-1].iterrows())
     city_rows = region_rows(assessment, city_code(assessment))
     return (f"按有量化目标且可判断的指标中已达标或进度正常的占比排序，{len(rk)}个县（市、区）中"
-            f"居前的是{top}，居后的是{low}；全市为{good_share(city_rows):.0%}。"
+            f"居前的是{top}，居后的是{low}；全市为{share_text(good_share(city_rows))}。" + none +
             "各地区逐项评估结果见下表和热力图。")
 
 
@@ -388,6 +395,7 @@ def versus_city(assessment, region: str) -> pd.DataFrame:
                     "better": STATUSES[a].rank > STATUSES[b].rank})
     df = pd.DataFrame(out, columns=["indicator", "name_zh", "status", "p_attain", "city_status",
                                     "city_p_attain", "better"])
+    df["better"] = df["better"].astype(bool)  # an empty object column would select columns, not rows
     return df.sort_values("better", kind="stable").reset_index(drop=True)
 
 
@@ -397,8 +405,8 @@ def versus_city_paragraph(assessment, region: str) -> str:
     name = region_name(assessment, region)
     city_name = region_name(assessment, city_code(assessment))
     vs = versus_city(assessment, region)
-    s = (f"{name}有量化目标且可判断的指标中，已达标或进度正常的占{good_share(rows):.0%}，"
-         f"{city_name}为{good_share(city_rows):.0%}。")
+    s = (f"{name}有量化目标且可判断的指标中，已达标或进度正常的占{share_text(good_share(rows))}，"
+         f"{city_name}为{share_text(good_share(city_rows))}。")
     worse = vs[~vs["better"]]["name_zh"].tolist()
     better = vs[vs["better"]]["name_zh"].tolist()
     if better:
@@ -466,11 +474,8 @@ def method_paragraphs(assessment, region: str) -> list[str]:
     note = illustrative_note(rows)
     if note:
         paras.append(note)
-    paras += METHOD_TEXT + [
-        f"表中标记：“{MARK_ILLUSTRATIVE}”为示例数据，“{MARK_PROVISIONAL}”为初步数据（未正式发布），"
-        f"“{MARK_PRO_RATA}”为按权重分解的示例目标；新增类指标各年数值为规划期累计新增，"
-        "其基期值为上一规划期的新增数，仅作参考。",
-    ]
+    marks = mark_sentences(rows, (MARK_ILLUSTRATIVE, MARK_PROVISIONAL, MARK_PRO_RATA))
+    paras += METHOD_TEXT + (["表中标记：" + "；".join(marks) + "。"] if marks else [])
     return paras
 
 

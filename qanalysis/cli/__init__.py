@@ -12,8 +12,11 @@ import argparse
 import importlib
 import sys
 
+from .common import PLAN_COMMANDS, add_plan_option, use_plan
+
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "plan": ("qanalysis.cli.plan", "a new plan folder: plan init / plan import (target sentences) / plan check"),
     "prepare": ("qanalysis.cli.prepare", "raw → processed: parse, validate, write atomically"),
     "validate": ("qanalysis.cli.validate", "check input files without writing anything"),
     "deliveries": ("qanalysis.cli.deliveries", "list the kept deliveries (报送数据) or remove one"),
@@ -47,6 +50,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == only:
             importlib.import_module(module).configure_parser(p)
+            if name in PLAN_COMMANDS:
+                add_plan_option(p)
     return parser
 
 
@@ -82,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
+        use_plan(getattr(args, "plan", None))
         return int(module.run(args) or 0)
     except QAnalysisError as exc:
         print(f"qanalysis {args.command}: {exc}", file=sys.stderr)

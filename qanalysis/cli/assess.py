@@ -26,14 +26,18 @@ def configure_parser(parser) -> None:
 def run(args) -> int:
     data = load_data(args)
     a = assess(data, model=args.model, regions=args.region)
-    ty = int(data.plan.target_year)
-    table = a.table.rename(columns={"forecast": f"forecast_{ty}"})
+    years = set(a.table["target_year"].dropna().astype(int)) or {int(data.plan.target_year)}
+    # one target year for every row: its year in the column name; rows for several years: "forecast"
+    # beside each row's target_year (an indicator's own year, or a milestone)
+    name = f"forecast_{next(iter(years))}" if len(years) == 1 else "forecast"
+    table = a.table.rename(columns={"forecast": name})
     if args.xlsx:
         a.to_excel(args.xlsx, lang=args.lang)
     if args.csv:
         table.to_csv(sys.stdout, index=False)
     else:
-        cols = [c if c != "forecast" else f"forecast_{ty}" for c in CLI_COLUMNS] + ["status_zh"]
+        cols = [c if c != "forecast" else name for c in CLI_COLUMNS] + ["status_zh"]
+        cols += ["target_year"] if name == "forecast" else []
         with pd.option_context("display.max_rows", None, "display.width", 200):
             print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         if a.table["has_illustrative"].any():

@@ -9,15 +9,13 @@ from ..plan.catalogue import read_plan
 
 
 def configure_parser(parser) -> None:
-    parser.add_argument("--plan", help="plan folder name or path (default: %(default)s)",
-                        default=None)
     parser.add_argument("--csv", action="store_true", help="CSV on stdout (UTF-8)")
     parser.add_argument("--review", action="store_true",
                         help="the previous plan's table (表1) instead of this plan's catalogue")
 
 
 def run(args) -> int:
-    data = read_plan(args.plan)
+    data = read_plan(getattr(args, "plan", None))
     df = data.review if args.review else data.catalogue
     if args.csv:
         df.to_csv(sys.stdout, index=False)

@@ -9,7 +9,6 @@ from ..plan.catalogue import read_plan_info
 
 
 def configure_parser(parser) -> None:
-    parser.add_argument("--plan", default=None, help="plan folder name or path")
     parser.add_argument("--remove", metavar="ID", default=None,
                         help="remove this delivery (then run `qanalysis prepare`)")
     parser.add_argument("--verify", action="store_true",
@@ -19,7 +18,7 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    info = read_plan_info(config.plan_dir(args.plan))
+    info = read_plan_info(config.plan_dir(getattr(args, "plan", None)))
     if args.remove:
         d = remove(info.id, args.remove)
         if d is None:
@@ -27,7 +26,7 @@ def run(args) -> int:
         else:
             print(printable(f"removed delivery {d.id} ({d.name}, {d.values} values, kept {d.kept_at}) / 已删除报送 {d.id}"))
         if args.prepare:
-            data, path = prepare(args.plan)
+            data, path = prepare(getattr(args, "plan", None))
             print(summary(data))
             print(f"written: {path}")
         else:

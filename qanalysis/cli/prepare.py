@@ -5,10 +5,10 @@ from pathlib import Path
 
 from ..data.prepare import prepare, summary
 from ..data.validate import expand_paths
+from .common import plan_from_files
 
 
 def configure_parser(parser) -> None:
-    parser.add_argument("--plan", default=None, help="plan folder name or path")
     parser.add_argument("--data", nargs="+", default=[], metavar="FILE",
                         help="yearly values (long CSV/Excel or the filled template), or folders of them: "
                              "each accepted file is kept as a delivery under data/raw/deliveries/ and used "
@@ -19,7 +19,9 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    data, path = prepare(args.plan, expand_paths(args.data), Path(args.out) if args.out else None, args.fill)
+    files = expand_paths(args.data)
+    plan_from_files(args, files)
+    data, path = prepare(getattr(args, "plan", None), files, Path(args.out) if args.out else None, args.fill)
     print(summary(data))
     print(f"written: {path}")
     return 0

@@ -11,11 +11,10 @@ def configure_parser(parser) -> None:
     parser.add_argument("--region", nargs="+", default=None, metavar="CODE",
                         help="only these region codes (default: the city and every county)")
     parser.add_argument("--lang", choices=sorted(vocab.TEMPLATE_HEADERS), default="zh", help="header language (default zh)")
-    parser.add_argument("--plan", default=None, help="plan folder name or path (default: the configured plan)")
 
 
 def run(args) -> int:
-    plan_data = read_plan(args.plan)
+    plan_data = read_plan(getattr(args, "plan", None))
     out = write_template(args.out, plan_data, regions=args.region, lang=args.lang)
     n = len(args.region) if args.region else len(plan_data.regions)
     print(f"wrote {out}: {n} region sheet(s) × {len(plan_data.catalogue)} indicators, years "

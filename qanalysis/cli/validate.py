@@ -4,17 +4,18 @@ from __future__ import annotations
 from ..data.validate import check_files, expand_paths, summary
 from ..errors import problem_lines
 from ..plan.catalogue import read_plan
+from .common import plan_from_files
 
 
 def configure_parser(parser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE",
                         help="CSV or Excel files (long table or the template's wide sheets), or folders of them")
-    parser.add_argument("--plan", default=None, help="plan folder name or path (default: the configured plan)")
 
 
 def run(args) -> int:
-    plan_data = read_plan(args.plan)
     paths = expand_paths(args.files)
+    plan_from_files(args, paths)
+    plan_data = read_plan(getattr(args, "plan", None))
     obs, problems = check_files(paths, plan_data)
     for line in problem_lines(problems):
         print(line)

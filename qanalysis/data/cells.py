@@ -157,6 +157,9 @@ class RegionResolver:
     def __init__(self, regions: pd.DataFrame):
         self.codes = set(regions["code"].astype(str))
         self.names = dict(zip(regions["code"].astype(str), regions["name_zh"].astype(str)))
+        # the example messages give: the plan's first county (else its city), never another plan's
+        counties = regions.loc[regions["level"].astype(str) == "county", "code"] if "level" in regions else []
+        self.example = str(next(iter(counties), next(iter(regions["code"]), "")))
         self.exact: dict[str, set[str]] = {}
         self.short: dict[str, set[str]] = {}
         for code, zh, en in zip(regions["code"].astype(str), regions["name_zh"].astype(str),
@@ -185,7 +188,8 @@ class RegionResolver:
 
     def _resolve(self, text: str) -> tuple[str | None, str, str]:
         if not text:
-            return None, "missing_region", "the region is empty; give a region code (地区代码) such as 330302 or a name such as 鹿城区"
+            return None, "missing_region", (f"the region is empty; give a region code (地区代码) such as "
+                                            f"{self.example} or a name such as {self.names.get(self.example, '')}")
         t = unicodedata.normalize("NFKC", text).strip()
         if t in self.codes:
             return t, "", ""

@@ -274,7 +274,8 @@ class _Reader:
         if code is None:
             self.problem(
                 f"sheet name {sheet!r} is not a region: {reason}. Name each sheet '<code> <name>' as the "
-                "template does, e.g. '330302 鹿城区'; this sheet was not read",
+                f"template does, e.g. '{self.regions.label(self.regions.example)}'; "
+                "this sheet was not read",
                 "unknown_sheet_region", sheet=sheet)
             return
         header = grid[hdr]

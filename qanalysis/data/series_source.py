@@ -49,6 +49,12 @@ def _years(ys) -> str:
     return ",".join(runs)
 
 
+def _untaken(frame: pd.DataFrame, taken: set) -> np.ndarray:
+    """Rows whose series is not yet taken, as a boolean mask (an empty list would select columns)."""
+    return np.fromiter((k not in taken for k in zip(frame["region"], frame["indicator"])), dtype=bool,
+                       count=len(frame))
+
+
 def choose(delivered: pd.DataFrame, published: pd.DataFrame,
            illustrative: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The observations after the precedence rule, and the delivered values a later delivery replaced.
@@ -74,12 +80,12 @@ def choose(delivered: pd.DataFrame, published: pd.DataFrame,
     frames = [d]
     taken = set(zip(d["region"], d["indicator"]))
     p = typed(published, OBSERVATION_COLUMNS) if published is not None and len(published) else empty
-    p = p[[k not in taken for k in zip(p["region"], p["indicator"])]]
+    p = p[_untaken(p, taken)]
     frames.append(p.drop_duplicates(YEAR_KEY, keep="first"))
     taken |= set(zip(p["region"], p["indicator"]))
     if illustrative is not None and len(illustrative):
         i = typed(illustrative, OBSERVATION_COLUMNS)
-        frames.append(i[[k not in taken for k in zip(i["region"], i["indicator"])]])
+        frames.append(i[_untaken(i, taken)])
     obs = pd.concat([f for f in frames if len(f)] or [empty], ignore_index=True)
     obs = obs.sort_values(YEAR_KEY, kind="stable").reset_index(drop=True)
     return typed(obs, OBSERVATION_COLUMNS), replaced.reset_index(drop=True)

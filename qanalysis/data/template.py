@@ -1,8 +1,10 @@
 """The wide Excel sheet analysts fill with yearly values; ``qanalysis template``.
 
-One sheet a region (named ``"330302 鹿城区"``), one row an indicator, one column a
+One sheet a region (named ``"<code> <name>"``), one row an indicator, one column a
 year from the plan's first data year to its target year, plus the row's data
 status and source. A 说明 sheet says how to fill it. ``readers.py`` reads it back.
+The workbook records its plan (custom document property ``qanalysis_plan``), so
+``validate`` and ``prepare`` pick that plan when no ``--plan`` is given.
 """
 from __future__ import annotations
 
@@ -19,28 +21,62 @@ TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3  # data from row 4
 FIRST_DATA_ROW = HEADER_ROW + 1
 DEFAULT_STATUS = "provisional"
 
+PLAN_PROPERTY = "qanalysis_plan"
+
 INSTRUCTIONS_ZH = [
     ("填写说明", True),
     ("每个工作表是一个地区（工作表名称为“地区代码 地区名称”，请勿修改），每行是一个指标，每列是一个年份。", False),
     ("只在年份列中填写数字：不要写“约”“以上”“%”等文字，没有数据的年份请留空（不要填 0）。", False),
-    ("单位以“单位”列为准，例如单位为“万件”时，60 万件填 60，不要填 600000。", False),
+    ("单位以“单位”列为准{unit_example}。", False),
     ("“类型”为“当年新增”的指标（新增类）：填写当年新增的数量，不要填写累计数。", False),
     ("“类型”为“累计值(存量)”或“水平值”的指标：填写当年年末的水平值。", False),
     ("“数据状态”：published = 已正式发布（必须在“来源”中注明出处），provisional = 初步/快报数（默认），"
      "illustrative = 示例数据（不是真实统计数据）。", False),
     ("“来源”：统计公报、年鉴、部门文件名称或网址。", False),
-    ("“基期值”“目标值”来自规划（县级目标值默认取全市目标，计数类按比例分配），仅供参考，不会被读取。", False),
+    ("“基期值”“目标值”来自规划（{county_rule}），仅供参考，不会被读取。", False),
     ("不要合并单元格，不要插入公式（如使用公式，请保存后再提交，或粘贴为数值）。", False),
-    ("填好后可用命令检查：qanalysis validate 文件名.xlsx", False),
+    ("填好后可用命令检查：qanalysis validate 文件名.xlsx（本表记录了所属规划 {plan_id}，无需另加 --plan）", False),
     ("", False),
     ("How to fill (English)", True),
     ("One sheet per region (do not rename the sheets), one row per indicator, one column per year.", False),
-    ("Enter numbers only, in the unit of the 单位 column (e.g. 万件: 60 means 600 000). Leave a year empty "
-     "when there is no value.", False),
+    ("Enter numbers only, in the unit of the 单位 column. Leave a year empty when there is no value.", False),
     ("Indicators of type 当年新增 (increment): enter that year's additions, not the running total.", False),
     ("数据状态: published (give the 来源 source), provisional (default), illustrative (not real data).", False),
-    ("Check the file with: qanalysis validate FILE.xlsx", False),
+    ("Check the file with: qanalysis validate FILE.xlsx (the workbook records its plan, {plan_id})", False),
 ]
+
+COUNTY_RULE_ZH = {"city": "县级目标值默认取全市目标，数量类为全市整体目标", "none": "规划不向县（市、区）分解目标",
+                  "pro_rata": "县级目标值默认取全市目标，数量类按权重分解（示例）"}
+
+
+def _instructions(plan_data: Dataset) -> list[tuple[str, bool]]:
+    """The 说明 lines with this plan's id, county rule and a unit example from its own catalogue."""
+    plan = plan_data.plan
+    units = [str(u) for u in plan_data.catalogue["unit"] if str(u).startswith("万") and len(str(u)) > 1]
+    example = (f"，例如单位为“{units[0]}”时，3.5{units[0]}填 3.5，不要填 {35000:d}" if units else
+               "，只填数字，不要带单位")
+    fields = dict(unit_example=example, plan_id=plan.id,
+                  county_rule=COUNTY_RULE_ZH.get(getattr(plan, "county_targets", "city"), COUNTY_RULE_ZH["city"]))
+    return [(text.format(**fields), head) for text, head in INSTRUCTIONS_ZH]
+
+
+def recorded_plan(path) -> str | None:
+    """The plan id a template workbook records (``None`` for other files or none recorded)."""
+    import openpyxl  # lazy: only for .xlsx inputs
+
+    if Path(path).suffix.lower() != ".xlsx":
+        return None
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # unreadable files are the readers' to report, with file and reason
+        return None
+    try:
+        for prop in wb.custom_doc_props.props:
+            if prop.name == PLAN_PROPERTY and str(prop.value).strip():
+                return str(prop.value).strip()
+        return None
+    finally:
+        wb.close()
 
 
 def _number(v) -> float | None:
@@ -118,7 +154,7 @@ def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> 
     notes.column_dimensions["A"].width = 120
     notes.append([f"{plan.name_zh} — 指标年度数据填报表" if lang == "zh" else f"{plan.name_en} — yearly values"])
     notes["A1"].font = Font(bold=True, size=14)
-    for text, is_head in INSTRUCTIONS_ZH:
+    for text, is_head in _instructions(plan_data):
         notes.append([text])
         c = notes.cell(row=notes.max_row, column=1)
         c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -131,7 +167,7 @@ def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> 
         last = get_column_letter(len(header))
         ws.cell(TITLE_ROW, 1, f"{rname}（{r.code}） {plan.name_zh} 指标年度数据"
                 if lang == "zh" else f"{rname} ({r.code}) — {plan.name_en}: yearly values").font = Font(bold=True, size=13)
-        ws.cell(NOTE_ROW, 1, "只填年份列的数字；单位见“单位”列（如万件）；“当年新增”类指标填当年新增数，不填累计数；"
+        ws.cell(NOTE_ROW, 1, "只填年份列的数字；单位见“单位”列；“当年新增”类指标填当年新增数，不填累计数；"
                              "基期值、目标值仅供参考。详见“说明”工作表。" if lang == "zh" else
                 "Numbers only, in the unit shown; increment rows: that year's additions, not the running "
                 "total. See the notes sheet.")
@@ -170,5 +206,8 @@ def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> 
         for j, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(j)].width = w
         ws.freeze_panes = f"C{FIRST_DATA_ROW}"  # the code and name stay in view
+    from openpyxl.packaging.custom import StringProperty  # lazy: as openpyxl above
+
+    wb.custom_doc_props.append(StringProperty(name=PLAN_PROPERTY, value=str(plan.id)))
     atomic.write_with(path, wb.save)
     return path

@@ -9,6 +9,7 @@ values without a source. Every check and its severity is in docs/input-formats.m
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pandas as pd
 
 from ..dataset import OBSERVATION_STATUSES, Dataset
 from ..errors import Problem
+from ..plan.catalogue import sibling_indicators
 from . import readers
 from .formats import INPUT_SUFFIXES
 
@@ -277,6 +279,7 @@ def check_files(paths, plan_data: Dataset) -> tuple[pd.DataFrame, list[Problem]]
             frames.append(df)
     obs = pd.concat(frames, ignore_index=True) if frames else readers.empty_observations()
     problems += validate_observations(obs, plan_data)
+    problems = _other_plans(problems, plan_data)
     return obs, sort_problems(problems, paths)
 
 
@@ -294,6 +297,27 @@ def _refuse_empty(path, df: pd.DataFrame, probs: list[Problem]) -> list[Problem]
         return out + [Problem(file=w.file, reason=NO_VALUES, row=w.row, sheet=w.sheet, code="no_values")
                       for w in where]
     return out + [Problem(file=str(path), reason=NO_VALUES, code="no_values")]
+
+
+_UNKNOWN_INDICATOR = re.compile(r"^indicator '(?P<text>.+?)' is not in the plan's catalogue")
+
+
+def _other_plans(problems: list[Problem], plan_data: Dataset) -> list[Problem]:
+    """A row for an indicator of another plan of the same city is listed (warning), not refused:
+    one delivery serves every plan of the city (docs/plan-format.md)."""
+    if not any(p.code == "unknown_indicator" for p in problems):
+        return problems
+    siblings = sibling_indicators(plan_data.plan)
+    out = []
+    for p in problems:
+        m = _UNKNOWN_INDICATOR.match(p.reason) if p.code == "unknown_indicator" else None
+        other = siblings.get(m.group("text").strip()) if m else None
+        if other:
+            p = replace(p, severity="warning", code="other_plan_indicator",
+                                    reason=f"indicator {m.group('text')!r} belongs to plan {other!r} of the same "
+                                           f"city, not to {plan_data.plan.id!r}: set aside here (it serves {other})")
+        out.append(p)
+    return out
 
 
 def sort_problems(problems: list[Problem], paths=()) -> list[Problem]:

@@ -25,12 +25,11 @@ DEFAULT_MAX_PAGES = 4     # live kernels (~250 MB each) at once; beyond it a "pa
 DEFAULT_IDLE_SECONDS = 120  # a kernel with no page connected is shut after this long
 TEMPLATE = "qanalysis-explore"
 JUPYTER_DIR = Path(__file__).resolve().parent / "jupyter"  # holds voila/templates/<TEMPLATE>/
-PAGE_NAME = "质量强市指标查看器.ipynb"
+PAGE_NAME = "指标查看器.ipynb"
 
-PAGE_TITLE = "# 质量强市“十四五”规划指标查看器"
-PAGE_INTRO = ("选择地区和指标查看走势、目标与2025年预测;“各地对比”显示一项指标在各地区的情况;"
-              "“回归诊断”显示所选序列的回归明细与诊断图。"
-              "标有“示例数据”的数值由程序生成,并非公开发布的统计数据。")
+# The title, the target year and the 示例数据 sentence are the plan's: the Explorer widget shows them.
+PAGE_TITLE = ""
+PAGE_INTRO = ""
 # no JupyterLab bars on this page: the chart may be taller
 PAGE_CODE = 'from qanalysis.explore import Explorer\n\nExplorer(chart_max_height="calc(100vh - 290px)")'
 
@@ -42,8 +41,8 @@ def page_notebook():
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell(PAGE_TITLE + "\n\n" + PAGE_INTRO),
-                nbformat.v4.new_code_cell(PAGE_CODE)]
+    nb.cells = ([nbformat.v4.new_markdown_cell(PAGE_TITLE + "\n\n" + PAGE_INTRO)] if PAGE_TITLE else []) \
+        + [nbformat.v4.new_code_cell(PAGE_CODE)]
     return nb
 
 

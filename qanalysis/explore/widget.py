@@ -11,7 +11,8 @@ the ``qanalysis explore`` page only displays it. All logic lives here:
 - Indicators are listed by the plan's category, each label carrying category,
   unit and this region's status; a category filter and a search box narrow the
   list. The search matches any part of the Chinese name, the plan's other
-  wordings of it, the category, the status or the id ("数控" finds 装备数控化率).
+  wordings of it, the category, the status or the id (a part of a name finds it; the box's
+  examples are words of the plan's own names).
 - ◀ / ▶ step through the regions; "各地对比" shows one indicator across all
   regions (the ranking chart) with a table of the regions; "回归诊断" shows the
   statsmodels regression of the chosen series (``analysis.detail``: the
@@ -129,7 +130,7 @@ class Explorer:
         self.category_box = w.Dropdown(options=[("全部类别", ALL_CATEGORIES)] + [(c, c) for c in self.categories],
                                        value=ALL_CATEGORIES, description="类别",
                                        layout=w.Layout(width="170px"), style={"description_width": "2.5em"})
-        self.search_box = w.Text(value="", placeholder="输入中文查找指标,如 数控、商标",
+        self.search_box = w.Text(value="", placeholder=self._search_placeholder(),
                                  description="查找", continuous_update=True,
                                  layout=w.Layout(width="250px"), style={"description_width": "2.5em"})
         self._listed = list(self.indicators)  # what the indicator dropdown lists now
@@ -163,8 +164,10 @@ class Explorer:
         body = w.HBox([self.chart, self.table_html], layout=w.Layout(flex_flow="row wrap",
                                                                      align_items="flex-start"))
         style = f"<style>.qa-explorer{{--qa-chart-max-height:{html.escape(chart_max_height)};}}</style>"
-        head = w.HTML(_CSS + style + (page.font_html() if font else ""))
-        self.widget = w.VBox([head, controls1, controls2, body, self.error_html])
+        self.title_html = w.HTML(self._title_html())
+        head = w.HTML(_CSS + style + (page.font_html(self.title_html.value + self.search_box.placeholder)
+                                      if font else ""))
+        self.widget = w.VBox([head, self.title_html, controls1, controls2, body, self.error_html])
         self.widget.add_class("qa-explorer")
         self._guard(self.refresh)
 
@@ -440,6 +443,32 @@ class Explorer:
             ids = [i for i in order if i in set(ids)] + [i for i in ids if i not in set(order)]
         cats = list(dict.fromkeys(self._first["category"].loc[ids]))
         return sorted(ids, key=lambda i: cats.index(self._first.at[i, "category"]))
+
+    def _title_html(self) -> str:
+        """The plan's own title and target year; the 示例数据 sentence only when the data hold some."""
+        plan = self.assessment.data.plan
+        years = sorted({int(y) for y in self.table["target_year"].dropna()}) if "target_year" in self.table \
+            else [int(plan.target_year)]
+        years = years or [int(plan.target_year)]
+        when = "、".join(f"{y}年" for y in years)
+        intro = (f"选择地区和指标查看走势、目标与{when}预测;“各地对比”显示一项指标在各地区的情况;"
+                 "“回归诊断”显示所选序列的回归明细与诊断图。")
+        if bool(self.table["has_illustrative"].fillna(False).astype(bool).any()):
+            intro += "标有“示例数据”的数值由程序生成,并非公开发布的统计数据。"
+        return (f'<div class="qa-title"><b style="font-size:18px">{html.escape(str(plan.name_zh))} · 指标查看器</b>'
+                f'<div class="qa-note">{html.escape(intro)}</div></div>')
+
+    def _search_placeholder(self) -> str:
+        """Two search words from this plan's own indicator names (the last word of two names)."""
+        words = []
+        for i in self.indicators:
+            name = re.sub(r"[\s“”\"'()（）]", "", str(self._first.at[i, "name_zh"]))
+            word = name[-3:] if len(name) >= 3 else name
+            if word and word not in words:
+                words.append(word)
+            if len(words) == 2:
+                break
+        return "输入中文查找指标" + (",如 " + "、".join(words) if words else "")
 
     def _search_texts(self) -> dict[str, str]:
         labels = {}

@@ -29,6 +29,8 @@ INDICATOR_RAW_COLUMNS = [
     "lower_bound", "upper_bound", "baseline_text", "target_text", "prose_target_text",
     "source", "labels", "description", "note",
 ]
+# optional columns of indicators.csv: a row's own target year (blank: the plan's target_year)
+INDICATOR_OPTIONAL = ("target_year",)
 REVIEW_RAW_COLUMNS = [
     "id", "category", "name_zh", "unit", "target_text", "achieved_text", "kind",
     "comparator", "named_missed_in_plan", "missed_reason", "source",
@@ -66,12 +68,16 @@ def read_plan_info(plan_dir: Path) -> PlanInfo:
                                   or not 1990 <= fit_first < meta["target_year"]):
         raise QAnalysisError(f"{path}: 'fit_first_year' must be a year from 1990 to before the target year "
                              f"{meta['target_year']}, got {fit_first!r}")
+    county_targets = meta.get("county_targets", "city")
+    if county_targets not in regions_mod.COUNTY_TARGET_MODES:
+        raise QAnalysisError(f"{path}: 'county_targets' must be one of "
+                             f"{', '.join(repr(m) for m in regions_mod.COUNTY_TARGET_MODES)}, got {county_targets!r}")
     shares = meta.get("county_share_indicators", [])
     if not isinstance(shares, list) or not all(isinstance(x, str) for x in shares):
         raise QAnalysisError(f"{path}: 'county_share_indicators' must be a list of indicator ids")
     return PlanInfo(**{k: meta[k] for k in PLAN_KEYS}, previous_plan_zh=meta.get("previous_plan_zh", ""),
                     published=tuple(published), county_share_indicators=tuple(shares),
-                    fill_illustrative=fill, fit_first_year=fit_first)
+                    fill_illustrative=fill, fit_first_year=fit_first, county_targets=county_targets)
 
 
 def _bound(text: str, path: Path, row: int, column: str, problems: list[Problem]) -> float:
@@ -89,15 +95,19 @@ def parse_indicators(raw: pd.DataFrame, info: PlanInfo, path: Path) -> tuple[pd.
     """Typed catalogue rows from the raw transcription; problems for what does not parse."""
     problems: list[Problem] = []
     rows = []
-    seen: dict[str, int] = {}
+    years, milestones = _target_years(raw, info, path, problems)
+    seen: dict[tuple, int] = {}
     for i, r in enumerate(raw.to_dict("records")):
         row = i + 2  # header is row 1
         where = dict(file=str(path), row=row)
         iid = r["id"]
-        if iid in seen:
+        if (iid, years[i]) in seen:
             problems.append(Problem(**where, column="id", code="duplicate_id",
-                                    reason=f"id {iid!r} is used again (first on row {seen[iid]})"))
-        seen.setdefault(iid, row)
+                                    reason=f"id {iid!r} is used again for target year {years[i]} "
+                                           f"(first on row {seen[iid, years[i]]})"))
+        seen.setdefault((iid, years[i]), row)
+        if i in milestones["skip"]:
+            continue
         kind, comp = r["kind"], r["comparator"]
         if kind not in KINDS:
             problems.append(Problem(**where, column="kind", code="bad_kind",
@@ -106,6 +116,7 @@ def parse_indicators(raw: pd.DataFrame, info: PlanInfo, path: Path) -> tuple[pd.
             problems.append(Problem(**where, column="comparator", code="bad_comparator",
                                     reason=f"comparator {comp!r} is not one of {', '.join(COMPARATORS)}"))
         notes = [r["note"]] if r["note"] else []
+        notes += milestones["notes"].get(i, [])
 
         base = parse_cell(r["baseline_text"])
         if base.state == "none":
@@ -165,13 +176,49 @@ def parse_indicators(raw: pd.DataFrame, info: PlanInfo, path: Path) -> tuple[pd.
             "decimals": target.decimals if target.state == "number" else base.decimals,
             "baseline_year": info.base_year if base.state == "number" else pd.NA,
             "baseline": bval,
-            "target_year": info.target_year, "target": tval,
+            "target_year": years[i], "target": tval,
             "baseline_text": r["baseline_text"],
             "target_text": r[target_from] if target_from == "target_text" else r["prose_target_text"],
             "note": "; ".join(n for n in notes if n),
         })
     cat = typed(pd.DataFrame(rows, columns=list(CATALOGUE_COLUMNS)), CATALOGUE_COLUMNS)
     return cat, problems
+
+
+def _target_years(raw: pd.DataFrame, info: PlanInfo, path: Path, problems: list[Problem]
+                  ) -> tuple[list[int], dict]:
+    """Each row's target year (its ``target_year`` cell, else the plan's) and the milestones.
+
+    An indicator may have rows for several target years (阶段性目标). Until milestones are assessed
+    one by one, the catalogue keeps one row per indicator — the plan's target year if it has one,
+    else the latest — and names the other years' targets in its note ("阶段性目标…尚未单独评估").
+    """
+    years = []
+    col = raw["target_year"] if "target_year" in raw else pd.Series([""] * len(raw))
+    for i, text in enumerate(col):
+        year = info.target_year
+        if text != "":
+            try:
+                year = int(float(text))
+                if float(text) != year or not info.base_year < year <= 2100:
+                    raise ValueError
+            except ValueError:
+                problems.append(Problem(str(path), f"target_year {text!r} must be a year after the base year "
+                                                   f"{info.base_year}", row=i + 2, column="target_year",
+                                        code="bad_year"))
+                year = info.target_year
+        years.append(year)
+    skip, notes = set(), {}
+    for iid, idx in pd.Series(range(len(raw))).groupby(raw["id"].to_numpy()):
+        idx = list(idx)
+        if len({years[i] for i in idx}) < 2:
+            continue
+        keep = next((i for i in idx if years[i] == info.target_year), max(idx, key=lambda i: years[i]))
+        others = [i for i in idx if i != keep and years[i] != years[keep]]
+        skip |= set(others)
+        notes[keep] = [f"阶段性目标 {years[i]}年 {raw['target_text'].iat[i] or raw['prose_target_text'].iat[i]}"
+                       "(尚未单独评估, 本版只评估规划目标年)" for i in sorted(others, key=lambda i: years[i])]
+    return years, {"skip": skip, "notes": notes}
 
 
 def parse_review(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[Problem]]:
@@ -245,7 +292,7 @@ def read_plan(plan: str | Path | None = None) -> Dataset:
         raise QAnalysisError(f"no plan folder {pdir} (known plans: {', '.join(known) or 'none'})")
     info = read_plan_info(pdir)
     problems: list[Problem] = []
-    raw = read_raw_csv(pdir / "indicators.csv", INDICATOR_RAW_COLUMNS, problems)
+    raw = read_raw_csv(pdir / "indicators.csv", INDICATOR_RAW_COLUMNS, problems, optional=INDICATOR_OPTIONAL)
     catalogue = pd.DataFrame(columns=list(CATALOGUE_COLUMNS))
     if raw is not None:
         catalogue, found = parse_indicators(raw, info, pdir / "indicators.csv")
@@ -254,7 +301,7 @@ def read_plan(plan: str | Path | None = None) -> Dataset:
             problems += schema_problems(catalogue, str(pdir / "indicators.csv"))
     review = typed(pd.DataFrame(columns=list(REVIEW_COLUMNS)), REVIEW_COLUMNS)
     if (pdir / "review.csv").exists():
-        raw_review = read_raw_csv(pdir / "review.csv", REVIEW_RAW_COLUMNS, problems)
+        raw_review = read_raw_csv(pdir / "review.csv", REVIEW_RAW_COLUMNS, problems, optional=())
         if raw_review is not None:
             review, found = parse_review(raw_review, pdir / "review.csv")
             problems += found
@@ -267,3 +314,30 @@ def read_plan(plan: str | Path | None = None) -> Dataset:
     empty = typed(pd.DataFrame(columns=list(OBSERVATION_COLUMNS)), OBSERVATION_COLUMNS)
     return Dataset(plan=info, catalogue=catalogue, regions=regions, targets=targets,
                    observations=empty, review=review)
+
+
+def sibling_indicators(info: PlanInfo, plans_dir: Path | None = None) -> dict[str, str]:
+    """Indicator ids and Chinese names of the city's *other* plans → that plan's id.
+
+    One delivery may serve several plans of one city: a row for an indicator another plan of the
+    same city has is set aside (and listed), not an error; a name no plan of the city knows is.
+    """
+    import csv  # lazy: only when a delivery names an indicator this plan lacks
+
+    out: dict[str, str] = {}
+    for folder in sorted((plans_dir or config.PLANS_DIR).glob("*")):
+        try:
+            other = read_plan_info(folder)
+        except QAnalysisError:
+            continue
+        if other.city_code != info.city_code or other.id == info.id:
+            continue
+        path = folder / "indicators.csv"
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for r in csv.DictReader(fh):
+                for key in (r.get("id", ""), r.get("name_zh", "")):
+                    if key and key.strip():
+                        out.setdefault(key.strip(), other.id)
+    return out

@@ -8,8 +8,13 @@ import pandas as pd
 from ..errors import Problem
 
 
-def read_raw_csv(path: Path, required: list[str], problems: list[Problem]) -> pd.DataFrame | None:
-    """A raw plan CSV as text cells; header problems go to ``problems``."""
+def read_raw_csv(path: Path, required: list[str], problems: list[Problem],
+                 optional: tuple[str, ...] | None = None) -> pd.DataFrame | None:
+    """A raw plan CSV as text cells; header problems go to ``problems``.
+
+    With ``optional`` given, the file may also carry those columns (added as "" when absent) and
+    any other column is an error (a misspelt ``target_year`` must not be silently ignored).
+    """
     if not path.exists():
         problems.append(Problem(str(path), "file not found", code="missing_file"))
         return None
@@ -23,6 +28,16 @@ def read_raw_csv(path: Path, required: list[str], problems: list[Problem]) -> pd
     for c in missing:
         problems.append(Problem(str(path), f"required column {c!r} is missing", row=1,
                                 column=c, code="missing_column"))
+    if optional is not None:
+        known = set(required) | set(optional)
+        for c in df.columns:
+            if c not in known:
+                problems.append(Problem(str(path), f"unknown column {c!r} (allowed: {', '.join(list(required) + list(optional))})",
+                                        row=1, column=c, code="unknown_column"))
+                missing.append(c)
+        for c in optional:
+            if c not in df.columns:
+                df[c] = ""
     if missing:
         return None
     return df.apply(lambda s: s.str.strip())

@@ -1,16 +1,20 @@
 """Regions and per-region targets.
 
-The plan sets the city's targets; section 十 asks each county to set its own
-from them. A county's target is, in order: an override in
-``county_targets.csv``; for rates and other ``level`` indicators, the city's
-target (``city_default``); for counts (``stock``/``increment``), the city's
-target shared out by the regions' ``weight`` by largest remainder, so the
-county shares add up to the city's target (``pro_rata``) — a count such as
+The plan sets the city's targets. A county's target is, in order: an override in
+``county_targets.csv`` (counties only: a row for the city is refused); for rates
+and other ``level`` indicators, the city's target (``city_default``); for counts
+(``stock``/``increment``), with plan.toml ``county_targets = "pro_rata"`` only,
+the city's target shared out by the regions' ``weight`` by largest remainder, so
+the county shares add up to the city's target — the overridden counties taken
+out first and the rest re-shared (``pro_rata``) — a count such as
 60万件 trademarks cannot be every county's target; a count whose county shares
 would fall under 2 (one national zone, 13 platforms among 12 counties) is not
 shared out at all, nor is an indicator that is a share of the counties
 themselves (plan.toml ``county_share_indicators``) (``city_only``: the county
-has the trend but no target). ``target_basis`` records
+has the trend but no target); without ``pro_rata`` a count stays the city's as a
+whole (``city_only``), and ``county_targets = "none"`` gives counties no target.
+A county's 基期值 is never the city's: the override's, its own base-year value,
+or none. ``target_basis`` records
 which rule gave each number, so a report can say so.
 """
 from __future__ import annotations
@@ -33,7 +37,7 @@ _CODE = re.compile(r"^\d{6}$")
 
 def read_regions(path: Path, info: PlanInfo) -> tuple[pd.DataFrame, list[Problem]]:
     problems: list[Problem] = []
-    raw = read_raw_csv(path, REGION_RAW_COLUMNS, problems)
+    raw = read_raw_csv(path, REGION_RAW_COLUMNS, problems, optional=())
     if raw is None:
         return typed(pd.DataFrame(columns=REGION_RAW_COLUMNS), REGION_COLUMNS), problems
     f = str(path)
@@ -70,11 +74,12 @@ def read_overrides(path: Path, catalogue: pd.DataFrame, regions: pd.DataFrame
     problems: list[Problem] = []
     if not path.exists():
         return pd.DataFrame(columns=OVERRIDE_RAW_COLUMNS), problems
-    raw = read_raw_csv(path, OVERRIDE_RAW_COLUMNS, problems)
+    raw = read_raw_csv(path, OVERRIDE_RAW_COLUMNS, problems, optional=())
     if raw is None:
         return pd.DataFrame(columns=OVERRIDE_RAW_COLUMNS), problems
     f = str(path)
     ids, codes = set(catalogue["id"]), set(regions["code"])
+    city = next(iter(regions.loc[regions["level"] == "city", "code"]), None)
     out = []
     for i, r in enumerate(raw.to_dict("records")):
         row = i + 2
@@ -82,6 +87,11 @@ def read_overrides(path: Path, catalogue: pd.DataFrame, regions: pd.DataFrame
         if r["region"] not in codes:
             problems.append(Problem(f, f"unknown region {r['region']!r}", row=row, column="region",
                                     code="unknown_region"))
+            ok = False
+        elif r["region"] == city:
+            problems.append(Problem(f, f"{r['region']!r} is the city: its baseline and target are the plan's, "
+                                       "written in indicators.csv; county_targets.csv sets counties only",
+                                    row=row, column="region", code="city_override"))
             ok = False
         if r["indicator"] not in ids:
             problems.append(Problem(f, f"unknown indicator {r['indicator']!r}", row=row,
@@ -128,9 +138,41 @@ def county_shares(value: float, weights, decimals: int) -> np.ndarray:
     return base * unit
 
 
+COUNTY_TARGET_MODES = ("city", "pro_rata", "none")
+
+
+def _count_shares(ind: dict, counties: pd.DataFrame, w: np.ndarray, fixed: dict) -> tuple[dict, str]:
+    """The counties' shares of a count target with some counties fixed by an override.
+
+    The rest of the city's target (target − the fixed counties) is shared out among the other
+    counties by weight (largest remainder), so the counties still add up to the city. When the
+    fixed counties already take more than the target, nothing is re-shared and the note says the
+    counties do not add up to the city.
+    """
+    codes = list(counties["code"])
+    free = [i for i, c in enumerate(codes) if c not in fixed]
+    rest = ind["target"] - sum(fixed.values())
+    if not fixed:
+        return dict(zip(codes, county_shares(ind["target"], w, ind["decimals"]))), \
+            "各县合计等于全市目标"
+    if rest < 0 or not free:
+        return {}, "各县目标合计不等于全市目标(含县级自定目标)"
+    shares = county_shares(rest, w[free], ind["decimals"])
+    return {codes[i]: v for i, v in zip(free, shares)}, \
+        f"扣除县级自定目标后余下的 {rest:g} 按权重分解, 各县合计等于全市目标"
+
+
 def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.DataFrame,
                   info: PlanInfo) -> pd.DataFrame:
-    """One row per (region, indicator): baseline, target, comparator and the rule used."""
+    """One row per (region, indicator): baseline, target, comparator and the rule used.
+
+    plan.toml ``county_targets`` decides what a county gets when county_targets.csv sets nothing:
+    ``"city"`` (the default): a level target is the city's, a count stays the city's as a whole;
+    ``"pro_rata"``: a count is shared out by weight (said to be illustrative wherever shown);
+    ``"none"``: counties get no target at all. A county's 基期值 is never the city's: it is the
+    override's, else NaN until :func:`apply_observed_baselines` finds the county's own value.
+    """
+    mode = getattr(info, "county_targets", "city")
     counties = regions[regions["level"] == "county"]
     w = counties["weight"].fillna(1.0).to_numpy(float)
     if w.sum() <= 0:
@@ -145,30 +187,38 @@ def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.
         rows.append({**base, "region": info.city_code, "baseline": ind["baseline"],
                      "target": ind["target"], "target_basis": "plan", "target_note": ""})
         count = ind["kind"] in ("stock", "increment")
-        shares = {}
-        if count and not np.isnan(ind["target"]) and len(counties):
-            shares = dict(zip(counties["code"], county_shares(ind["target"], w, ind["decimals"])))
+        fixed = {c: o["target"] for (c, i), o in ov.items() if i == ind["id"] and not np.isnan(o["target"])}
+        shares, sum_note = {}, ""
+        share_out = mode == "pro_rata" and count and not np.isnan(ind["target"]) and len(counties)
+        if share_out:
+            shares, sum_note = _count_shares(ind, counties, w, fixed)
         # A count whose county shares would fall under 2 stays the city's (one national
         # zone, 13 platforms among 12 counties): "1.08 个" is no target a county can act on.
         # A share *of the counties* (k of 12 designated) only exists for the city.
-        city_only = ((count and bool(shares) and min(ind["target"] * share[c] for c in shares) < MIN_COUNTY_SHARE)
+        too_small = share_out and min(ind["target"] * share[c] for c in share) < MIN_COUNTY_SHARE
+        city_only = (mode == "none" or (count and mode != "pro_rata") or too_small
                      or ind["id"] in city_level)
         if ind["id"] in city_level:
             only_note = "全市指标: 按县(市、区)个数计算的比例, 县级不设目标"
-        else:
+        elif mode == "none":
+            only_note = "规划不向县(市、区)分解目标"
+        elif too_small:
             only_note = (f"全市整体目标 {ind['target']:g}, 分到每个县(市、区)不足 "
                          f"{MIN_COUNTY_SHARE:g}, 不分解到县(市、区)")
+        else:
+            only_note = "数量指标为全市整体目标, 规划未分解到县(市、区)"
         for code in counties["code"]:
-            b, t = ind["baseline"], ind["target"]
+            b, t = np.nan, ind["target"]  # a county's 基期值 is its own or none, never the city's
             if city_only:
-                b, t = np.nan, np.nan
+                t = np.nan
                 basis, note = "city_only", only_note
             elif count:
-                b, t = b * share[code], shares[code]
-                basis, note = "pro_rata", f"按权重分解全市目标(份额 {share[code]:.1%}, 最大余数法取整, 各县合计等于全市目标)"
+                t = shares.get(code, np.nan)
+                basis = "pro_rata"
+                note = f"按权重分解全市目标(份额 {share[code]:.1%}, 最大余数法取整, {sum_note})"
             else:
                 basis, note = "city_default", "县级未另设目标, 采用全市目标"
-            row = {**base, "region": code, "baseline": b, "target": t,
+            row = {**base, "region": code, "baseline": b, "target": t, "baseline_year": pd.NA,
                    "target_basis": basis, "target_note": note}
             o = ov.get((code, ind["id"]))
             if o is not None:
@@ -176,20 +226,25 @@ def build_targets(catalogue: pd.DataFrame, regions: pd.DataFrame, overrides: pd.
                     row["target"] = o["target"]
                 if not np.isnan(o["baseline"]):
                     row["baseline"] = o["baseline"]
+                    row["baseline_year"] = ind["baseline_year"] if not pd.isna(ind["baseline_year"]) \
+                        else info.base_year
                 if o["comparator"]:
                     row["comparator"] = o["comparator"]
                 row["target_basis"] = "override"
-                row["target_note"] = "; ".join(x for x in (o["note"], o["source"]) if x)
+                row["target_note"] = "; ".join(x for x in (o["note"], o["source"], sum_note if share_out else "")
+                                               if x)
             rows.append(row)
     return typed(pd.DataFrame(rows), TARGET_COLUMNS)
 
 
 def apply_observed_baselines(targets: pd.DataFrame, observations: pd.DataFrame,
                              catalogue: pd.DataFrame, info: PlanInfo) -> pd.DataFrame:
-    """A county's own base-year value replaces the borrowed baseline.
+    """A region's own base-year value (delivered or published) as its 基期值 where it has none.
 
-    Increment baselines are the previous plan's total additions, not a level in
-    the base year, so they are left alone; so is the city's (the plan's number).
+    A county has no borrowed baseline (build_targets leaves it NaN); the city keeps the plan's
+    number and takes its own value only when the plan gives none. Increment baselines are the
+    previous plan's total additions, not a level in the base year, so they are left alone; an
+    override's baseline stays.
     """
     kinds = catalogue.set_index("id")["kind"]
     obs = observations[observations["year"] == info.base_year]
@@ -197,10 +252,11 @@ def apply_observed_baselines(targets: pd.DataFrame, observations: pd.DataFrame,
     out = targets.copy()
     key = pd.MultiIndex.from_arrays([out["region"], out["indicator"]])
     observed = base.reindex(key).to_numpy(float)
-    use = (~np.isnan(observed) & out["region"].ne(info.city_code).to_numpy()
-           & out["indicator"].map(kinds).ne("increment").to_numpy()
-           & out["target_basis"].ne("override").to_numpy())
+    use = (~np.isnan(observed) & out["baseline"].isna().to_numpy()
+           & out["indicator"].map(kinds).ne("increment").to_numpy())
     out.loc[use, "baseline"] = observed[use]
     out.loc[use, "baseline_year"] = info.base_year
-    out.loc[use, "target_note"] = out.loc[use, "target_note"] + f"; 基期值取本地区{info.base_year}年数据"
+    note = out.loc[use, "target_note"].astype(str)
+    out.loc[use, "target_note"] = (note + np.where(note.eq(""), "", "; ")
+                                   + f"基期值取本地区{info.base_year}年数据")
     return out
