@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 LANGS = ("zh", "en")
 
 # ---------------------------------------------------------------- assessment statuses
@@ -24,6 +26,31 @@ STATUS_LABELS = {
     "insufficient_data": ("数据不足", "insufficient data"),
     "no_target": ("无量化目标", "no numeric target"),
 }
+# A target met today whose trend may undo it (analysis.assess.reversal_risk): the status stays
+# 已达标; this flag, by comparator (≥ may fall back, ≤ may rise back, 保持 may drift off), goes with it.
+REVERSAL_LABELS = {
+    ">=": ("已达标（有回落风险）", "achieved (may fall back)"),
+    "<=": ("已达标（有回升风险）", "achieved (may rise back)"),
+    "==": ("已达标（有偏离风险）", "achieved (may drift off)"),
+}
+# the status of a no-target row whose target the plan sets for the city as a whole
+CITY_WIDE_LABEL = ("全市统筹", "city-wide target")
+
+
+def status_label(code: str, lang: str = "zh", *, basis: str = "", comparator: str = "",
+                 reversal: bool = False) -> str:
+    """The one label of a status as a reader sees it (every table, chart, deck and sentence).
+
+    ``no_target`` whose basis is ``city_only`` reads 全市统筹; ``achieved`` with the
+    reversal flag reads 已达标（有回落风险）/（有回升风险）/（有偏离风险） by comparator.
+    """
+    k = 0 if lang == "zh" else 1
+    if code == "no_target" and basis == "city_only":
+        return CITY_WIDE_LABEL[k]
+    if code == "achieved" and reversal and comparator in REVERSAL_LABELS:
+        return REVERSAL_LABELS[comparator][k]
+    return STATUS_LABELS[code][k] if code in STATUS_LABELS else code
+
 
 # ---------------------------------------------------------------- fixed phrases of a status reason
 # (qanalysis.analysis.reasons; the sentences with numbers are written there)
@@ -34,7 +61,8 @@ REASONS = {
         "unquantified": "规划未给出量化目标(如“省定目标”)，仅分析趋势",
         "no_target_row": "该地区在目标表中无此指标的目标值",
         "no_target": "无量化目标",
-        "holding": "目前已达标({year}年最新值 {value})，但趋势显示可能回落：",
+        "reversal": {">=": "有回落风险", "<=": "有回升风险", "==": "有偏离风险"},
+        "flat": "数据无波动(拟合残差不超过报告精度的舍入误差)，概率不可估计",
         "few_points": "；仅 {n} 个数据点，结论仅供参考",
     },
     "en": {
@@ -43,7 +71,8 @@ REASONS = {
         "unquantified": "the plan gives no number (e.g. 'provincial target'): trend only",
         "no_target_row": "no target for this region in Dataset.targets",
         "no_target": "no numeric target",
-        "holding": "meets the target now ({year} latest {value}) but the trend may take it back below: ",
+        "reversal": {">=": "may fall back", "<=": "may rise back", "==": "may drift off"},
+        "flat": "no variation beyond the rounding of the data: the probability cannot be estimated",
         "few_points": "; rests on only {n} data point(s)",
     },
 }
@@ -312,6 +341,31 @@ DIAGNOSTICS_WORDS = {
            "target": "target {target}",
            "forecast_rare": "{year} forecast, 95% interval (Poisson count model, not the line)"},
 }
+
+
+def round_to(values, decimals):
+    """Values rounded half away from zero at ``decimals`` places (an array of places allowed):
+    the one rounding of forecasts and intervals — at the data's decimals, a count whole."""
+    v = np.asarray(values, dtype=float)
+    scale = 10.0 ** np.minimum(np.asarray(decimals, dtype=float), 6)
+    with np.errstate(invalid="ignore"):
+        return np.sign(v) * np.floor(np.abs(v) * scale + 0.5 + 1e-9) / scale
+
+
+def format_probability(p) -> str:
+    """P(attain) as a reader reads it, the same in a badge and a sentence: "<1%" above 0 and
+    below 0.5%, ">99%" from 99.5% below 1, else the whole percent; "—" for none."""
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(p):
+        return "—"
+    if 0.0 < p < 0.005:
+        return "<1%"
+    if 0.995 <= p < 1.0:
+        return ">99%"
+    return f"{round(p * 100):.0f}%"
 
 
 def format_number(v) -> str:

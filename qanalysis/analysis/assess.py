@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import atomic
+from .. import atomic, vocab
 from . import attainment, counts, trend
 from . import forecast as fc
 from ..data.series_source import source_columns
 from ..dataset import Dataset
 from ..errors import QAnalysisError
 from .panel import Panel, as_floats, as_int64, build_panel
-from .reasons import labels, reasons
+from .reasons import REVERSAL_THRESHOLD as REVERSAL_THRESHOLD_, labels, reasons
 from .status import STATUSES
 from .workbook import write_workbook
 
@@ -37,32 +37,46 @@ TABLE_COLUMNS = [
 # added after the contract's columns
 EXTRA_COLUMNS = ["ratio_base_year", "ratio_base", "pace_required", "limit_coefficient",
                  "progress_category_zh", "target_year_observed", "status_reason_en",
-                 "data_basis", "data_source", "data_source_en", "fit_first_year"]
+                 "data_basis", "data_source", "data_source_en", "fit_first_year",
+                 "reversal_risk", "baseline_met", "flat_data"]
 
 
 # --------------------------------------------------------------------------- status rule
+# P(attain) below this, for a target met today, raises the reversal flag (已达标（有回落风险）)
+REVERSAL_THRESHOLD = REVERSAL_THRESHOLD_  # defined once in .reasons, which writes the sentence
+# a stock held (保有量, 有效…) can fall: it is judged like a level, not as a running total
+CAN_FALL_WORDS = ("保有量", "有效")
+
+
+def stock_can_fall(name_zh) -> np.ndarray:
+    """Which ``stock`` rows hold things that can lapse (valid trademarks, certificates held)."""
+    names = np.asarray(name_zh, dtype=object)
+    return np.array([any(w in str(n) for w in CAN_FALL_WORDS) for n in names.tolist()], dtype=bool)
+
+
 def status_rule(*, has_target, target_year_observed, met_observed, n_points, kind,
-                achieved_now, has_interval, p_attain, category) -> np.ndarray:
+                achieved_now, has_interval, p_attain, category, in_plan_value=None) -> np.ndarray:
     """The one status of each series (arrays of shape (S,)); the rule, in order:
 
     1. no numeric target                                  → ``no_target``
     2. the target year is observed (increment: every plan year) → ``met`` / ``missed``
-    3. ``stock``/``increment`` whose latest value (cumulative) meets the target → ``achieved``
-       (a running total or a sum of additions does not fall back below it)
+    3. the latest value (increment: the additions summed) meets the target and was
+       observed in a plan year → ``achieved`` — whatever the trend says; a trend that may
+       undo it is the separate flag :func:`reversal_risk`. A base-year value alone never
+       makes a row ``achieved`` (``in_plan_value``: a value in a plan year; default all).
     4. fewer than 2 points                                → ``insufficient_data``
-    5. ``level`` whose latest value meets the target: ``achieved`` when P(attain) ≥ 0.5
-       or there is no interval, else ``at_risk`` (it meets the target now; the trend
-       may take it back below) — never ``off_track`` while the latest value meets it
-    6. with a prediction interval (≥ 3 points): P ≥ 0.8 ``on_track``,
+    5. with a prediction interval (≥ 3 points, the data vary): P ≥ 0.8 ``on_track``,
        0.4 ≤ P < 0.8 ``at_risk``, P < 0.4 ``off_track``
-    7. without one (2 points, or log-linear on non-positive values): the progress
-       category decides — on_track → ``on_track``; acceleration_needed → ``at_risk``;
-       limited_progress / moving_away → ``off_track``; none → ``insufficient_data``.
+    6. without one (2 points, log-linear on non-positive values, or data without
+       variation beyond their rounding): the progress category decides — on_track →
+       ``on_track``; acceleration_needed → ``at_risk``; limited_progress / moving_away →
+       ``off_track``; none → ``insufficient_data``.
     """
-    kind = np.asarray(kind, dtype=object)
     p = np.asarray(p_attain, dtype=float)
     category = np.asarray(category, dtype=object)
-    counts = (kind == "stock") | (kind == "increment")
+    achieved_now = np.asarray(achieved_now, dtype=bool)
+    if in_plan_value is not None:
+        achieved_now = achieved_now & np.asarray(in_plan_value, dtype=bool)
     with np.errstate(invalid="ignore"):
         by_p = np.select([p >= 0.8, p >= 0.4, p < 0.4], ["on_track", "at_risk", "off_track"],
                          "insufficient_data")
@@ -70,20 +84,32 @@ def status_rule(*, has_target, target_year_observed, met_observed, n_points, kin
         [category == "on_track", category == "acceleration_needed",
          (category == "limited_progress") | (category == "moving_away")],
         ["on_track", "at_risk", "off_track"], "insufficient_data")
-    with np.errstate(invalid="ignore"):
-        level_achieved = achieved_now & (~has_interval | (p >= 0.5))
-    level_now = np.where(level_achieved, "achieved", "at_risk")
     out = np.select(
         [~has_target,
          target_year_observed & met_observed,
          target_year_observed & ~met_observed,
-         counts & achieved_now,
+         achieved_now,
          n_points < 2,
-         ~counts & achieved_now,
          has_interval & np.isfinite(p)],
-        ["no_target", "met", "missed", "achieved", "insufficient_data", level_now, by_p],
+        ["no_target", "met", "missed", "achieved", "insufficient_data", by_p],
         by_category)
     return out.astype(object)
+
+
+def reversal_risk(status, kind, can_fall, has_interval, p_attain) -> np.ndarray:
+    """The flag beside ``achieved``: the trend may undo a target met today.
+
+    A level (or a stock that can fall) that is ``achieved`` with a prediction interval
+    and P(attain in the target year) < :data:`REVERSAL_THRESHOLD`. A running total or a
+    sum of additions cannot fall back, so it is never flagged. At a bound (保持100 with
+    values capped at 100) P < 0.5 exactly when the forecast leaves the keep window.
+    """
+    kind = np.asarray(kind, dtype=object)
+    p = np.asarray(p_attain, dtype=float)
+    may_fall = (kind == "level") | ((kind == "stock") & np.asarray(can_fall, dtype=bool))
+    with np.errstate(invalid="ignore"):
+        low = np.isfinite(p) & (p < REVERSAL_THRESHOLD)
+    return (np.asarray(status, dtype=object) == "achieved") & may_fall & np.asarray(has_interval, bool) & low
 
 
 def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.DataFrame, Panel]:
@@ -124,6 +150,12 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     # observed value in the plan's base year or the next year with data — never an earlier one
     base = as_floats(frame["baseline"])
     base_year = as_floats(frame["baseline_year"])
+    # a county whose target row was derived from the city's (city_default, pro_rata) has no
+    # baseline of its own: the city's level or a pro-rata share is never its 基期值, and its
+    # progress starts from its own first value in or after the base year (or there is none)
+    basis = frame["target_basis"].astype("string").fillna("").to_numpy(dtype=object)
+    borrowed = np.isin(basis, ("city_default", "pro_rata", "city_only"))
+    base = np.where(borrowed, np.nan, base)
     start_year = np.where(np.isfinite(base_year), base_year, float(data.plan.base_year))
     from_start = obs & (years[None, :] >= start_year[:, None])
     has_start = from_start.any(axis=1)
@@ -142,10 +174,14 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     for lv in fc.LEVELS:
         lo, hi = pred.interval(lv)
         bands[lv] = (fc.bounded(lo, p.lower, p.upper), fc.bounded(hi, p.lower, p.upper))
-    prob = fc.p_attain(pred, target, comparator, tol, p.lower, p.upper)
+    # P(attain) of the value as it will be reported: a whole-number count meets "≤ 0" below 0.5,
+    # a rate reported at two decimals meets "≥ 90" from 89.995 (the data's rounding unit)
+    unit = 10.0 ** (-attainment.reported_decimals(Y).astype(float))
+    prob = fc.p_attain(pred, target, comparator, tol, p.lower, p.upper, reported=unit / 2.0)
 
     # rare events (a few a plan period): a Poisson rate with its uncertainty, not a line
-    rare = counts.is_rare_count(Y, p.kind, n_points) & p.fit.has_interval
+    # the count law does not depend on the model chosen (log-linear cannot fit the zeros)
+    rare = counts.is_rare_count(Y, p.kind, n_points)
     p.rare = rare  # path() and detail() draw these rows with the same law
     rare_rate = np.full(S, np.nan)
     if rare.any():
@@ -173,11 +209,26 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         latest_year=latest_year, latest=latest, cumulative=cumulative, achieved=achieved_now,
         plan_years_observed=in_plan_obs.sum(axis=1))
 
-    has_interval = p.fit.has_interval & np.isfinite(pred.scale)
+    # data without variation beyond their rounding (60, 60, –, 60; six years at 95.5): the line's
+    # residual variance is no larger than the rounding error's (unit²/12), so a probability of 0 or
+    # 1 would be a certainty the data cannot carry: 数据无波动，概率不可估计, the category decides
+    flat = flat_data(p.fit, unit, Y) & ~rare
+    prob = np.where(flat, np.nan, prob)
+    has_interval = p.fit.has_interval & np.isfinite(pred.scale) & ~flat
+    has_interval = np.where(rare, True, has_interval)
+    in_plan_value = np.isfinite(latest_year) & (latest_year >= p.first_year)
     status = status_rule(
         has_target=has_target, target_year_observed=target_year_observed, met_observed=met_observed,
         n_points=n_points, kind=p.kind, achieved_now=achieved_now, has_interval=has_interval,
-        p_attain=prob, category=tr["progress_category"])
+        p_attain=prob, category=tr["progress_category"], in_plan_value=in_plan_value)
+    can_fall = (p.kind == "stock") & stock_can_fall(frame["name_zh"].to_numpy(dtype=object))
+    flagged = reversal_risk(status, p.kind, can_fall, has_interval, prob)
+    # no forecast beside 数据不足 from nothing: a row without a fitted line shows none
+    no_line = ~p.fit.has_line & ~rare
+    point = np.where(no_line, np.nan, point)
+    for lv in fc.LEVELS:
+        bands[lv] = tuple(np.where(no_line | flat, np.nan, b) for b in bands[lv])
+    row_model = np.where(rare, "poisson", model).astype(object)
 
     # the columns are collected first and made a DataFrame once (50 inserts cost more than the data)
     out = {
@@ -189,7 +240,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out["comparator"] = comparator
     out["direction"] = frame["direction"].astype("int64").to_numpy()
     out["lower_bound"], out["upper_bound"] = p.ylower, p.yupper
-    out["baseline_year"] = as_int64(base_year)
+    out["baseline_year"] = as_int64(np.where(np.isfinite(base), base_year, np.nan))
     out["baseline"] = base
     out["target_year"] = as_int64(p.target_year)
     out["target"] = target
@@ -204,20 +255,25 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
               "progress_category", "time_elapsed_share", "distance_covered_share"):
         out[c] = tr[c]
     out["cumulative"] = cumulative
-    out["model"] = model
+    out["model"] = row_model  # the model each row actually used (poisson: the rare-event count law)
     out["forecast"] = point
     out["pi80_low"], out["pi80_high"] = bands[0.80]
     out["pi95_low"], out["pi95_high"] = bands[0.95]
     out["p_attain"] = prob
     out["status"] = status
-    out["status_zh"] = labels(status, {k: v.zh for k, v in STATUSES.items()})
+    out["status_zh"] = status_labels(status, frame["target_basis"].astype("string").fillna("").to_numpy(),
+                                     comparator, flagged)
     out["ratio_base_year"] = as_int64(r_base_year)
     out["ratio_base"] = r_base
     out["pace_required"] = tr["pace_required"]
     out["limit_coefficient"] = tr["limit_coefficient"]
     out["progress_category_zh"] = labels(tr["progress_category"], trend.CATEGORIES_ZH)
     out["target_year_observed"] = target_year_observed.astype(bool)
-    why = dict(rare_rate=rare_rate, slope=p.fit.slope, base_year=r_base_year, base=r_base,
+    out["reversal_risk"] = flagged.astype(bool)
+    out["baseline_met"] = tr["baseline_met"].astype(bool)
+    out["flat_data"] = flat.astype(bool)
+    why = dict(rare_rate=rare_rate, data_decimals=attainment.reported_decimals(Y), own_start=~np.isfinite(base) & np.isfinite(r_base), flat=flat,
+               reversal=flagged, baseline_met=tr["baseline_met"], first_year=np.full(S, p.first_year), slope=p.fit.slope, base_year=r_base_year, base=r_base,
                pace_required=tr["pace_required"], cagr=tr["cagr"], cagr_required=tr["cagr_required"])
     zh, en = reasons(out, p.fit.reason, frame["has_target_row"].to_numpy(dtype=bool),
                  kind_unq, final_value, m_left, why)
@@ -228,6 +284,32 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         out[c] = v
     out["fit_first_year"] = pd.array([data.plan.fit_first_year] * S, dtype="Int64")
     return out[TABLE_COLUMNS + EXTRA_COLUMNS], p
+
+
+def flat_data(fit_, unit, Y) -> np.ndarray:
+    """Rows whose residual variance is no larger than the variance of rounding to ``unit``.
+
+    A value reported to a unit carries at least the uniform rounding error, variance
+    unit²/12; a fit leaving less than that has seen no variation the data could show.
+    Log-linear: the same on the log scale, the unit relative to the series' geometric mean.
+    """
+    s2 = np.asarray(fit_.s2, dtype=float)
+    u = np.asarray(unit, dtype=float)
+    if fit_.model == "loglinear":
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = u / np.exp(np.asarray(fit_.ybar, dtype=float))
+    with np.errstate(invalid="ignore"):
+        return np.asarray(fit_.has_interval, bool) & np.isfinite(s2) & (s2 <= u * u / 12.0)
+
+
+def status_labels(status, basis, comparator, flagged) -> np.ndarray:
+    """status_zh of every row: :func:`qanalysis.vocab.status_label` (全市统筹, the reversal flag)."""
+    base = labels(status, {k: v.zh for k, v in STATUSES.items()})
+    city = (np.asarray(status, dtype=object) == "no_target") & (np.asarray(basis, dtype=object) == "city_only")
+    base[city] = vocab.CITY_WIDE_LABEL[0]
+    idx = np.flatnonzero(flagged)
+    base[idx] = [vocab.status_label("achieved", comparator=c, reversal=True) for c in comparator[idx]]
+    return base
 
 
 # --------------------------------------------------------------------------- result object

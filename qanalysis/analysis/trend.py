@@ -144,6 +144,14 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
     # and any value off the target has moved away from it
     keep_at_base = has_target & ~inc & (base == target)  # also ">= 13" from 13: keep
     category = np.where(keep_at_base & two_points, "moving_away", category)
+    # a target the start already met (PM2.5 25 against ≤ 26): no distance to cover, so no
+    # progress ratio nor completion share ("130%", "-43%"); 基期已达标 — it stays achieved while
+    # the latest value meets it, and has moved away from it once it does not
+    base_met = has_target & ~inc & ~keep & np.isfinite(base) & np.select(
+        [comparator == ">=", comparator == "<="], [base >= target, base <= target], False)
+    ratio = np.where(base_met, np.nan, ratio)
+    covered = np.where(base_met, np.nan, covered)
+    category = np.where(base_met & two_points, "moving_away", category)
     category = np.where(has_target & achieved, "achieved", category)
     category = np.where(two_points | (has_target & achieved), category, "").astype(object)
     ratio = np.where(two_points & has_target, ratio, np.nan) + 0.0  # no "-0"
@@ -160,4 +168,5 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
         "distance_covered_share": np.where(has_target, covered, np.nan),
         "pace_required": np.where(has_target, pace_req, np.nan),
         "limit_coefficient": np.where(has_target, np.nan, coef),
+        "baseline_met": base_met,
     }

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QAnalysisError
-from ..vocab import CHART_WORDS, COMPARATOR_SIGNS, UNITS_EN, format_number
+from ..vocab import CHART_WORDS, COMPARATOR_SIGNS, UNITS_EN, format_number, format_probability
 
 
 def _tx(lang: str) -> dict:
@@ -34,7 +34,8 @@ def _with_unit(v: float, unit: str, lang: str) -> str:
 
 
 def _pct(p: float) -> str:
-    return "—" if p is None or pd.isna(p) else f"{100 * float(p):.0f}%"
+    """P(attain) as the status sentence writes it ("<1%", never a badge 0% beside a text <1%)."""
+    return format_probability(p)
 
 
 def _target_text(row: pd.Series, lang: str) -> str:
