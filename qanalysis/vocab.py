@@ -52,6 +52,22 @@ def status_label(code: str, lang: str = "zh", *, basis: str = "", comparator: st
     return STATUS_LABELS[code][k] if code in STATUS_LABELS else code
 
 
+# The method note of every report (briefing.text.METHOD_TEXT): the rules of analysis.assess in
+# words, the same as docs/methods.md — change one, change the other.
+METHOD_NOTE = (
+    "预测方法：对各指标年度数据拟合线性趋势（最小二乘法），外推至目标年，按t分布给出80%和95%预测区间，"
+    "并据此计算达到目标的概率（达标概率），数值按其报告精度判断（如整数计数低于0.5即为0）。"
+    "新增类指标预测各年新增量并与已完成部分累加。稀少事件（年均新增不超过2、多数年份新增0或1的计数）"
+    "按泊松计数模型（负二项预测）计算，各行“预测模型”注明所用模型。数据点少于3个，或数据除报告精度的舍入误差外"
+    "没有波动的（“数据无波动，概率不可估计”），不给预测区间和达标概率。",
+    "评价规则：目标年已有实测的，按实测判断“已实现”或“未实现”；规划期内最新值（新增类为累计新增）已达到目标的"
+    "为“已达标”，仅有基期值的不作判断；已达标但趋势显示目标年达标概率低于50%的，标注“已达标（有回落风险）”"
+    "（“≤”目标为“有回升风险”，“保持”目标为“有偏离风险”）；其余按达标概率判断——不低于80%为“进度正常”，"
+    "40%～80%为“存在风险”，低于40%为“进度滞后”；无预测区间时按进度比（实际增速与所需增速之比）判断。"
+    "基期已达到目标的不计算完成进度，注明“基期已达标”及余量；县（市、区）无本地区基期值的，"
+    "进度自其基期年或以后首个观测值起算。规划未给出量化目标的只分析趋势；全市整体目标不分解到县的，标为“全市统筹”。",
+)
+
 # ---------------------------------------------------------------- fixed phrases of a status reason
 # (qanalysis.analysis.reasons; the sentences with numbers are written there)
 REASONS = {

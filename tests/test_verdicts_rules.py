@@ -200,3 +200,26 @@ def test_sentences_use_the_readers_comparators_and_a_missed_sum_says_the_gap(pla
         assert not any(c in reason for c in (">=", "<=", "==")), reason
     assert "≤26" in t.loc["pm25_concentration", "status_reason"]
     assert "保持100" in t.loc["drinking_water_compliance", "status_reason"]
+
+
+# ---------------------------------------------------------------- 10. about-targets
+def test_an_about_target_is_judged_with_its_stated_tolerance(plan):
+    """“品字标浙江服务”认证企业 20 家左右 (≥20 new): 19 in 2021–2025 is met (约 = ±5%), 18 is not."""
+    ind = "pinzibiao_zhejiang_service_enterprises"
+    assert "左右" in plan.catalogue.set_index("id").loc[ind, "target_text"]
+    r = on_plan(plan, {ind: {2021: 4.0, 2022: 4.0, 2023: 4.0, 2024: 4.0, 2025: 3.0}}).loc[ind]
+    assert r["status"] == "met" and "按≥19家判断" in r["status_reason"]
+    r = on_plan(plan, {ind: {2021: 4.0, 2022: 4.0, 2023: 4.0, 2024: 3.0, 2025: 3.0}}).loc[ind]
+    assert r["status"] == "missed"
+
+
+# ---------------------------------------------------------------- 11. stocks held can fall
+def test_a_stock_held_can_fall_back(plan):
+    """国内有效商标注册数 (≥60万件) falling to 60.3: valid trademarks lapse — 已达标（有回落风险）."""
+    ys = {2019: 63.0, 2020: 62.5, 2021: 62.0, 2022: 61.4, 2023: 60.9, 2024: 60.3}
+    r = on_plan(plan, {"trademarks_valid_stock": ys}).loc["trademarks_valid_stock"]
+    assert r["status"] == "achieved" and r["status_zh"] == "已达标（有回落风险）" and r["reversal_risk"]
+    # a running total (地理标志 累计) cannot fall back: never flagged
+    ys = {2020: 17.0, 2021: 18.0, 2022: 19.0, 2023: 20.0, 2024: 20.0}
+    r = on_plan(plan, {"geo_indication_stock": ys}).loc["geo_indication_stock"]
+    assert r["status"] == "achieved" and not r["reversal_risk"]

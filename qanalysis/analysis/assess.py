@@ -19,6 +19,7 @@ from . import attainment, counts, trend
 from . import forecast as fc
 from ..data.series_source import source_columns
 from ..dataset import Dataset
+from ..plan import targetparse
 from ..errors import QAnalysisError
 from .panel import Panel, as_floats, as_int64, build_panel
 from .reasons import REVERSAL_THRESHOLD as REVERSAL_THRESHOLD_, labels, reasons
@@ -164,8 +165,11 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     r_base_year = np.where(np.isfinite(base), start_year,
                            np.where(has_start, years[start_idx].astype(float), np.nan))
 
+    # about-targets ("20 家左右"): judged at the stated tolerance (plan.targetparse.APPROX_TOLERANCE)
+    approx = _approx(frame)
+    judged = np.where(approx & has_target, targetparse.approx_threshold(target, comparator), target)
     now_value = np.where(inc, cumulative, latest)
-    achieved_now = fc.meets(now_value, target, comparator, tol) & has_target
+    achieved_now = fc.meets(now_value, judged, comparator, tol) & has_target
 
     # the forecast
     pred = fc.predict_sum(p.fit, years, p.M, p.done)
@@ -177,7 +181,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     # P(attain) of the value as it will be reported: a whole-number count meets "≤ 0" below 0.5,
     # a rate reported at two decimals meets "≥ 90" from 89.995 (the data's rounding unit)
     unit = 10.0 ** (-attainment.reported_decimals(Y).astype(float))
-    prob = fc.p_attain(pred, target, comparator, tol, p.lower, p.upper, reported=unit / 2.0)
+    prob = fc.p_attain(pred, judged, comparator, tol, p.lower, p.upper, reported=unit / 2.0)
 
     # rare events (a few a plan period): a Poisson rate with its uncertainty, not a line
     # the count law does not depend on the model chosen (log-linear cannot fit the zeros)
@@ -189,7 +193,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         horizon = np.where(inc[ri], p.M[ri].sum(axis=1), p.target_year[ri] - latest_year[ri])
         start = np.where(inc[ri], p.done[ri], latest[ri])
         point[ri], rare_bands, prob[ri], rare_rate[ri] = counts.answer(
-            Y[ri], p.kind[ri], start, horizon, target[ri], comparator[ri], tol[ri], p.lower[ri], p.upper[ri])
+            Y[ri], p.kind[ri], start, horizon, judged[ri], comparator[ri], tol[ri], p.lower[ri], p.upper[ri])
         for lv in fc.LEVELS:
             bands[lv][0][ri], bands[lv][1][ri] = rare_bands[lv]
     prob = np.where(has_target, prob, np.nan)
@@ -200,7 +204,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     ty_obs_value = Y[np.arange(S), ty_idx]
     target_year_observed = np.where(inc, (m_left == 0) & any_obs, np.isfinite(ty_obs_value))
     final_value = np.where(inc, p.done, ty_obs_value)
-    met_observed = fc.meets(final_value, target, comparator, tol)
+    met_observed = fc.meets(final_value, judged, comparator, tol)
 
     tr = trend.progress(
         kind=p.kind, comparator=comparator, direction=frame["direction"].to_numpy(dtype=float),
@@ -272,7 +276,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out["reversal_risk"] = flagged.astype(bool)
     out["baseline_met"] = tr["baseline_met"].astype(bool)
     out["flat_data"] = flat.astype(bool)
-    why = dict(rare_rate=rare_rate, data_decimals=attainment.reported_decimals(Y), own_start=~np.isfinite(base) & np.isfinite(r_base), flat=flat,
+    why = dict(rare_rate=rare_rate, approx_threshold=np.where(approx & has_target, judged, np.nan), data_decimals=attainment.reported_decimals(Y), own_start=~np.isfinite(base) & np.isfinite(r_base), flat=flat,
                reversal=flagged, baseline_met=tr["baseline_met"], first_year=np.full(S, p.first_year), slope=p.fit.slope, base_year=r_base_year, base=r_base,
                pace_required=tr["pace_required"], cagr=tr["cagr"], cagr_required=tr["cagr_required"])
     zh, en = reasons(out, p.fit.reason, frame["has_target_row"].to_numpy(dtype=bool),
@@ -284,6 +288,15 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         out[c] = v
     out["fit_first_year"] = pd.array([data.plan.fit_first_year] * S, dtype="Int64")
     return out[TABLE_COLUMNS + EXTRA_COLUMNS], p
+
+
+def _approx(frame) -> np.ndarray:
+    """Which rows' plan target is an about-number ("约 20", "20 家左右"), one parse per text."""
+    if "target_text" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    text = frame["target_text"].astype("string").fillna("").to_numpy(dtype=object)
+    uniq = {t: targetparse.parse_cell(t).approx for t in set(text.tolist())}
+    return np.array([uniq[t] for t in text.tolist()], dtype=bool)
 
 
 def flat_data(fit_, unit, Y) -> np.ndarray:

@@ -248,6 +248,15 @@ def reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_val
                     + f"; decided by the progress ratio R={r} ({c or 'none'})")
                    for fl, np_, n, r, c in zip(flat, nonpositive[idx], n_points[idx].tolist(), rs, cats)]
 
+    # an about-target: the sentence says the threshold it was judged at
+    at = np.asarray(why.get("approx_threshold", np.full(S, np.nan)), dtype=float)
+    idx = np.flatnonzero(np.isfinite(at) & ~no_target)
+    if len(idx):
+        th = _fmt_many(at[idx])
+        zh[idx] = [z + f"；目标为约数，按{vocab.COMPARATOR_SIGNS.get(c, c)}{v}{u}判断(允许±5%)"
+                   for z, c, v, u in zip(zh[idx], comparator[idx].tolist(), th, unit[idx])]
+        en[idx] = [e + f"; an about-target, judged at {vocab.COMPARATOR_SIGNS_EN.get(c, c)}{v} (±5%)"
+                   for e, c, v in zip(en[idx], comparator[idx].tolist(), th)]
     # a target the start already met: no progress ratio, the margin instead (基期已达标)
     bm = np.asarray(why.get("baseline_met", np.zeros(S, bool)), dtype=bool) & ~no_target
     idx = np.flatnonzero(bm)

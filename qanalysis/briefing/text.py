@@ -13,10 +13,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..vocab import COMPARATOR_SIGNS, DATA_STATUS
+from ..vocab import COMPARATOR_SIGNS, DATA_STATUS, METHOD_NOTE, status_label
 from ..data.series_source import delivery_notes
 from ..errors import QAnalysisError
-from ..analysis.status import STATUSES
+from ..analysis.status import STATUSES, city_wide
 
 # statuses as a table cell shows them (the long labels carry "(目标年实测)")
 SHORT_STATUS = {"met": "已实现", "missed": "未实现", "achieved": "已达标", "on_track": "进度正常",
@@ -31,6 +31,8 @@ def verdict_text(row) -> str:
     status = str(row["status"])
     if status == "no_target" and str(row.get("target_basis", "")) == "city_only":
         return "全市统筹"
+    if status == "achieved" and bool(row.get("reversal_risk", False)):  # issue 18: the flag goes with 已达标
+        return status_label(status, comparator=str(row.get("comparator", "")), reversal=True)
     return SHORT_STATUS.get(status, status)
 
 ATTENTION = ("missed", "off_track", "at_risk")   # 需关注: worst first
@@ -171,10 +173,12 @@ def status_counts(rows: pd.DataFrame) -> dict[str, int]:
 def counts_sentence(rows: pd.DataFrame) -> str:
     """已达标22项，进度正常2项，……(statuses with none left out)."""
     c = status_counts(rows)
+    wide = int(city_wide(rows).sum())  # issue 18: 全市统筹 is not 无量化目标
+    c["no_target"] -= wide
     parts = [f"{SHORT_STATUS[s]}{c[s]}项" for s in ("met", "achieved", "on_track", "at_risk",
                                                      "off_track", "missed", "insufficient_data",
                                                      "no_target") if c[s]]
-    return "，".join(parts)
+    return "，".join(parts + ([f"全市统筹{wide}项"] if wide else []))
 
 
 def good_share(rows: pd.DataFrame) -> float:
@@ -411,14 +415,7 @@ def versus_city_paragraph(assessment, region: str) -> str:
 
 
 # ---------------------------------------------------------------- data and method notes
-METHOD_TEXT = [
-    "预测方法：对各指标年度数据拟合线性趋势（最小二乘法），外推至目标年，按t分布给出80%和95%预测区间，"
-    "并据此计算达到目标的概率（达标概率）。新增类指标预测各年新增量并与已完成部分累加。"
-    "数据点少于3个时不给预测区间。",
-    "评价规则：目标年已有实测的，按实测判断“已实现”或“未实现”；最新值已达到目标的为“已达标”；"
-    "其余按达标概率判断——不低于80%为“进度正常”，40%～80%为“存在风险”，低于40%为“进度滞后”；"
-    "无预测区间时按进度比（实际增速与所需增速之比）判断。规划未给出量化目标的只分析趋势。",
-]
+METHOD_TEXT = list(METHOD_NOTE)  # the rules in words live beside the labels (vocab.METHOD_NOTE, docs/methods.md)
 
 
 def deck_note_paragraphs(assessment, rows: pd.DataFrame) -> list[str]:
