@@ -370,18 +370,39 @@ def round_to(values, decimals):
 
 def format_probability(p) -> str:
     """P(attain) as a reader reads it, the same in a badge and a sentence: "<1%" above 0 and
-    below 0.5%, ">99%" from 99.5% below 1, else the whole percent; "—" for none."""
+    below 1%, ">99%" above 99% and below 1, else the whole percent; "—" for none."""
     try:
         p = float(p)
     except (TypeError, ValueError):
         return "—"
     if math.isnan(p):
         return "—"
-    if 0.0 < p < 0.005:
+    if 0.0 < p < 0.01:
         return "<1%"
-    if 0.995 <= p < 1.0:
+    if 0.99 < p < 1.0:
         return ">99%"
-    return f"{round(p * 100):.0f}%"
+    return f"{math.floor(p * 100 + 0.5):.0f}%"
+
+
+def format_value(v, decimals=None) -> str:
+    """A forecast or an interval end as a reader writes it: at the data's ``decimals`` (a
+    count reported in whole numbers as a whole number: never 1.72项 or 0.1家), no trailing
+    zeros; without ``decimals`` as :func:`format_number`."""
+    if decimals is None or (isinstance(decimals, float) and math.isnan(decimals)):
+        return format_number(v)
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(v):
+        return "—"
+    d = int(min(max(int(decimals), 0), 6))
+    r = float(round_to(v, d))
+    if abs(r) >= 1000:
+        return f"{r:,.{d}f}".rstrip("0").rstrip(".") if d else f"{r:,.0f}"
+    s = f"{r:.{d}f}"
+    s = s.rstrip("0").rstrip(".") if d else s
+    return "0" if s in ("-0", "") else s
 
 
 def format_number(v) -> str:

@@ -223,3 +223,34 @@ def test_a_stock_held_can_fall_back(plan):
     ys = {2020: 17.0, 2021: 18.0, 2022: 19.0, 2023: 20.0, 2024: 20.0}
     r = on_plan(plan, {"geo_indication_stock": ys}).loc["geo_indication_stock"]
     assert r["status"] == "achieved" and not r["reversal_risk"]
+
+
+# ---------------------------------------------------------------- 12/13. one definition everywhere
+def test_one_rounding_and_one_time_progress_everywhere(plan):
+    """Data at 2.76 give a forecast at two decimals; counts whole; an interval at the bound says so;
+    <1% in a badge and a sentence alike; 时间进度 80% in 2024 whatever the start point."""
+    from qanalysis.briefing import text as btx
+    from qanalysis.charts import text as ctx
+
+    t = on_plan(plan, {"high_value_patents_per_10k": {2020: 2.31, 2021: 2.48, 2022: 2.61, 2023: 2.76, 2024: 2.93},
+                       "gov_quality_award_stock": {2021: 120.0, 2022: 190.0, 2023: 260.0, 2024: 333.0},
+                       "surface_water_class3_share": {2019: 93.0, 2020: 95.0, 2021: 96.0, 2022: 98.0, 2023: 99.0,
+                                                      2024: 99.9}})
+    r = t.loc["high_value_patents_per_10k"]
+    assert btx.forecast_text(r) == f"{r['forecast']:.2f}".rstrip("0").rstrip(".") + "件"
+    assert r["data_decimals"] == 2
+    assert ctx.value_text(r["forecast"], r) == btx.forecast_text(r)
+    c = t.loc["gov_quality_award_stock"]
+    assert btx.forecast_text(c) == f"{round(c['forecast']):.0f}家" and "." not in btx.band_text(c)
+    w = t.loc["surface_water_class3_share"]
+    assert w["pi95_low"] == w["pi95_high"] == 100  # the whole interval beyond the bound 100
+    assert btx.band_text(w) == "达上限100" and btx.band_text(w, 80) == "达上限100"
+    from qanalysis.vocab import format_probability  # the one probability format (badge = sentence)
+
+    for p in (0.004, 0.5, 0.996, 0.0, 1.0):
+        assert ctx._pct(p) == btx.pct(p) == format_probability(p)
+    assert format_probability(0.004) == "<1%" and format_probability(0.996) == ">99%"
+    # 时间进度: the share of the plan period elapsed (2020 → 2025) at 2024, for every start point
+    county = on_plan(plan, {"new_product_output_rate": {2021: 36.0, 2024: 38.5}}, region=COUNTY)
+    assert county.loc["new_product_output_rate", "time_elapsed_share"] == pytest.approx(0.8)
+    assert t.loc["high_value_patents_per_10k", "time_elapsed_share"] == pytest.approx(0.8)

@@ -39,7 +39,7 @@ TABLE_COLUMNS = [
 EXTRA_COLUMNS = ["ratio_base_year", "ratio_base", "pace_required", "limit_coefficient",
                  "progress_category_zh", "target_year_observed", "status_reason_en",
                  "data_basis", "data_source", "data_source_en", "fit_first_year",
-                 "reversal_risk", "baseline_met", "flat_data"]
+                 "reversal_risk", "baseline_met", "flat_data", "data_decimals"]
 
 
 # --------------------------------------------------------------------------- status rule
@@ -234,6 +234,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         bands[lv] = tuple(np.where(no_line | flat, np.nan, b) for b in bands[lv])
     row_model = np.where(rare, "poisson", model).astype(object)
 
+    why_decimals = attainment.reported_decimals(Y).astype("int64")
     # the columns are collected first and made a DataFrame once (50 inserts cost more than the data)
     out = {
         "region": frame["region"].astype(str), "region_name": frame["region_name"].astype(str),
@@ -276,6 +277,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out["reversal_risk"] = flagged.astype(bool)
     out["baseline_met"] = tr["baseline_met"].astype(bool)
     out["flat_data"] = flat.astype(bool)
+    out["data_decimals"] = why_decimals  # the decimals the values are reported in: forecasts are written at them
     why = dict(rare_rate=rare_rate, approx_threshold=np.where(approx & has_target, judged, np.nan), data_decimals=attainment.reported_decimals(Y), own_start=~np.isfinite(base) & np.isfinite(r_base), flat=flat,
                reversal=flagged, baseline_met=tr["baseline_met"], first_year=np.full(S, p.first_year), slope=p.fit.slope, base_year=r_base_year, base=r_base,
                pace_required=tr["pace_required"], cagr=tr["cagr"], cagr_required=tr["cagr_required"])

@@ -57,7 +57,7 @@ def _pct_many(p) -> np.ndarray:
     p = np.asarray(p, dtype=float)
     with np.errstate(invalid="ignore"):
         k = np.floor(p * 100.0 + 0.5)
-        ok = np.isfinite(k) & (k >= 0) & (k <= 100) & ~((p > 0) & (p < 0.005)) & ~((p >= 0.995) & (p < 1))
+        ok = np.isfinite(k) & (k >= 1) & (k <= 99) & (p >= 0.01) & (p <= 0.99) | (p == 0) | (p == 1)
     out = np.empty(p.shape, dtype=object)
     out[ok] = _PERCENT[k[ok].astype(np.int64)]
     rest = np.flatnonzero(~ok)

@@ -122,6 +122,7 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
         coef = limit_coefficient(base, limit)
 
         elapsed = np.where(inc, plan_years_done / plan_years, years_obs / (target_year - base_year))
+        plan_elapsed = (latest_year - (first_year - 1)) / (target_year - (first_year - 1))
         covered = np.where(inc, cumulative / target, (latest - base) / (target - base))
         covered = np.where(np.isfinite(covered), covered, np.nan)
         elapsed = np.where(np.isfinite(elapsed), elapsed, np.nan)
@@ -164,7 +165,9 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
         "cagr_required": np.where(has_target, g_req, np.nan),
         "progress_ratio": ratio,
         "progress_category": category,
-        "time_elapsed_share": np.where(has_target, elapsed, np.nan),
+        # 时间进度, one definition on every page: the share of the plan period (base year →
+        # target year) elapsed at the latest year — for every kind, whatever the start point
+        "time_elapsed_share": np.where(has_target & np.isfinite(elapsed), plan_elapsed, np.nan),
         "distance_covered_share": np.where(has_target, covered, np.nan),
         "pace_required": np.where(has_target, pace_req, np.nan),
         "limit_coefficient": np.where(has_target, np.nan, coef),

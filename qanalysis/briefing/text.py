@@ -13,7 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..vocab import COMPARATOR_SIGNS, DATA_STATUS, METHOD_NOTE, status_label
+from ..vocab import (COMPARATOR_SIGNS, DATA_STATUS, METHOD_NOTE, format_probability, format_value,
+                     status_label)
 from ..data.series_source import delivery_notes
 from ..errors import QAnalysisError
 from ..analysis.status import STATUSES, city_wide
@@ -65,15 +66,8 @@ def num(v, max_decimals: int = 2) -> str:
 
 
 def pct(p) -> str:
-    """A probability as a percentage; under 1% and over 99% said so, not rounded to 0/100."""
-    if not isnum(p):
-        return "—"
-    p = 100 * float(p)
-    if 0 < p < 1:
-        return "<1%"
-    if 99 < p < 100:
-        return ">99%"
-    return f"{p:.0f}%"
+    """A probability as a percentage; under 1% and over 99% said so (vocab.format_probability, as the badges)."""
+    return format_probability(p) if isnum(p) else "—"
 
 
 def with_unit(v, unit, max_decimals: int = 2) -> str:
@@ -81,17 +75,33 @@ def with_unit(v, unit, max_decimals: int = 2) -> str:
     return f"{num(v, max_decimals)}{unit}"
 
 
+def _decimals(row):
+    """The decimals the row's data are reported in (issue 18: forecasts at the data's, a count whole)."""
+    d = row.get("data_decimals") if hasattr(row, "get") else None
+    return int(d) if isnum(d) else 1
+
+
 def forecast_text(row) -> str:
-    """A forecast with one decimal at most: it is an estimate, not a count."""
-    return with_unit(row["forecast"], row["unit"], 1)
+    """A forecast at the decimals of the data (vocab.format_value): 2.76 data give 2.76, counts whole."""
+    unit = row["unit"] if isinstance(row["unit"], str) else ""
+    return f"{format_value(row['forecast'], _decimals(row))}{unit}"
 
 
 def band_text(row, level: int = 95) -> str:
-    """``88.1～92.3``; '' when there is no interval or it has no width."""
+    """``88.1～92.3`` at the data's decimals; '' when there is no interval or it has no width once
+    rounded; ``达上限100`` when the whole interval lies at a bound (it is not "no interval")."""
     lo, hi = row[f"pi{level}_low"], row[f"pi{level}_high"]
-    if not (isnum(lo) and isnum(hi)) or abs(float(hi) - float(lo)) < 1e-9:
+    if not (isnum(lo) and isnum(hi)):
         return ""
-    return f"{num(lo, 1)}～{num(hi, 1)}"
+    d = _decimals(row)
+    a, b = format_value(lo, d), format_value(hi, d)
+    if a == b:
+        for col, word in (("upper_bound", "达上限"), ("lower_bound", "达下限")):
+            bound = row.get(col) if hasattr(row, "get") else None
+            if isnum(bound) and abs(float(lo) - float(bound)) < 1e-9 and abs(float(hi) - float(bound)) < 1e-9:
+                return f"{word}{format_value(bound, d)}"
+        return ""
+    return f"{a}～{b}"
 
 
 def target_text(row, unit: bool = True) -> str:
