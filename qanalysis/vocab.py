@@ -184,6 +184,8 @@ ASSESSMENT_HEADERS_ZH = {
     "target_year_observed": "目标年已有实测", "status_reason_en": "判断依据(英文)",
     "data_basis": "数据依据", "data_source": "数据来源", "data_source_en": "数据来源(英文)",
     "fit_first_year": "趋势拟合起始年",
+    "reversal_risk": "已达标但有回落/回升风险", "baseline_met": "基期已达标", "flat_data": "数据无波动",
+    "data_decimals": "数据小数位数",
 }
 
 TEMPLATE_HEADERS = {

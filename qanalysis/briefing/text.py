@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..vocab import (COMPARATOR_SIGNS, DATA_STATUS, METHOD_NOTE, format_probability, format_value,
+from ..vocab import (COMPARATOR_SIGNS, DATA_STATUS, METHOD_NOTE, MODEL, format_probability, format_value,
                      status_label)
 from ..data.series_source import delivery_notes
 from ..errors import QAnalysisError
@@ -340,7 +340,9 @@ def indicator_sentence(assessment, row) -> str:
         total = "累计" if kind == "increment" else ""
         band = band_text(row)
         band = f"（95%预测区间{band}）" if band else ""
-        parts.append(f"按近年线性趋势外推，{ty}年预计{total}{forecast_text(row)}{band}，"
+        how = ("按近年线性趋势外推" if str(row.get("model", "linear")) == "linear"  # the model the row used
+               else f"按{MODEL['zh'].get(str(row['model']), str(row['model']))}")
+        parts.append(f"{how}，{ty}年预计{total}{forecast_text(row)}{band}，"
                      f"达标概率{pct(row['p_attain'])}")
     elif status != "missed":
         parts.append(str(row["status_reason"]).replace(",", "，").replace(";", "；"))
