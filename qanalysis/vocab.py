@@ -143,7 +143,7 @@ DELIVERY_NOTES = {
 # ---------------------------------------------------------------- forecast models
 MODEL = {
     "zh": {"linear": "线性趋势", "loglinear": "对数线性趋势", "log-linear": "对数线性趋势",
-           "poisson": "泊松计数模型(稀少事件)"},
+           "poisson": "泊松计数模型（稀少事件）"},
     "en": {"linear": "linear trend", "loglinear": "log-linear trend", "log-linear": "log-linear trend",
            "poisson": "Poisson count model (rare events)"},
 }

@@ -99,9 +99,10 @@ def test_statuses_on_the_synthetic_panel(a):
     from scipy import stats
     se = np.sqrt(pr.se_mean[0] ** 2 + res.scale)
     assert r["p_attain"] == pytest.approx(stats.t.sf((99.95 - pr.predicted_mean[0]) / se, 2), rel=1e-9)
-    # 100 now (it meets the target) but falling: 已达标 with the reversal flag (issue 18 item 1)
-    assert r["p_attain"] < 0.5 and r["status"] == "achieved" and r["reversal_risk"]
-    assert r["status_zh"] == "已达标（有偏离风险）" and "有偏离风险" in r["status_reason"]
+    # 100 now (it meets the target): 已达标 (issue 18 item 1); one dip in the plan years at the
+    # bound 100 is no drift, so no reversal flag although P < 0.5 (docs/methods.md §4)
+    assert r["p_attain"] < 0.5 and r["status"] == "achieved" and not r["reversal_risk"]
+    assert r["status_zh"] == "已达标" and "达标概率" in r["status_reason"]
     # two points: no interval, the progress category decides
     r = row(a, "sparse")
     assert np.isnan(r["pi95_low"]) and np.isnan(r["p_attain"]) and r["forecast"] == pytest.approx(52.5)

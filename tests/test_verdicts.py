@@ -529,6 +529,6 @@ def test_trajectory_of_a_rare_count_names_the_poisson_law(plan):
     fig = plots.trajectory(a, CITY, "national_qi_centres_new")
     texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
     plots.close(fig)
-    assert "泊松计数模型(稀少事件)预测" in texts
-    assert any("预测：泊松计数模型(稀少事件)" in t for t in texts)
+    assert "泊松计数模型（稀少事件）预测" in texts
+    assert any("预测：泊松计数模型（稀少事件）" in t for t in texts)
     assert not any("线性趋势" in t for t in texts)

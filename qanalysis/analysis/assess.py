@@ -97,20 +97,31 @@ def status_rule(*, has_target, target_year_observed, met_observed, n_points, kin
     return out.astype(object)
 
 
-def reversal_risk(status, kind, can_fall, has_interval, p_attain) -> np.ndarray:
+def reversal_risk(status, kind, can_fall, has_interval, p_attain, keep_at_bound=None,
+                  off_share=None) -> np.ndarray:
     """The flag beside ``achieved``: the trend may undo a target met today.
 
     A level (or a stock that can fall) that is ``achieved`` with a prediction interval
     and P(attain in the target year) < :data:`REVERSAL_THRESHOLD`. A running total or a
-    sum of additions cannot fall back, so it is never flagged. At a bound (保持100 with
-    values capped at 100) P < 0.5 exactly when the forecast leaves the keep window.
+    sum of additions cannot fall back, so it is never flagged.
+
+    Keep-at-a-bound (保持100, values capped at 100; ``keep_at_bound``): the values cannot
+    pass the bound, so the line's mean sits below it after any dip and P < 0.5 for every
+    series that ever dipped once. There the flag also needs the record to show the drift:
+    the value was off the keep window in at least half of the plan years observed
+    (``off_share`` ≥ 0.5) — one dip in 2022 followed by 100, 100 is not flagged.
     """
     kind = np.asarray(kind, dtype=object)
     p = np.asarray(p_attain, dtype=float)
     may_fall = (kind == "level") | ((kind == "stock") & np.asarray(can_fall, dtype=bool))
     with np.errstate(invalid="ignore"):
         low = np.isfinite(p) & (p < REVERSAL_THRESHOLD)
-    return (np.asarray(status, dtype=object) == "achieved") & may_fall & np.asarray(has_interval, bool) & low
+    out = (np.asarray(status, dtype=object) == "achieved") & may_fall & np.asarray(has_interval, bool) & low
+    if keep_at_bound is not None:
+        with np.errstate(invalid="ignore"):
+            drift = np.asarray(off_share, dtype=float) >= 0.5
+        out = out & (~np.asarray(keep_at_bound, dtype=bool) | drift)
+    return out
 
 
 def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.DataFrame, Panel]:
@@ -226,7 +237,14 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         n_points=n_points, kind=p.kind, achieved_now=achieved_now, has_interval=has_interval,
         p_attain=prob, category=tr["progress_category"], in_plan_value=in_plan_value)
     can_fall = (p.kind == "stock") & stock_can_fall(frame["name_zh"].to_numpy(dtype=object))
-    flagged = reversal_risk(status, p.kind, can_fall, has_interval, prob)
+    keep_at_bound = (comparator == "==") & has_target & (
+        (np.isfinite(p.yupper) & (np.abs(target - p.yupper) <= tol))
+        | (np.isfinite(p.ylower) & (np.abs(target - p.ylower) <= tol)))
+    plan_obs = obs & (years[None, :] >= p.first_year)
+    off = plan_obs & ~fc.meets(Y, target[:, None], comparator[:, None], tol[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off_share = off.sum(axis=1) / plan_obs.sum(axis=1)
+    flagged = reversal_risk(status, p.kind, can_fall, has_interval, prob, keep_at_bound, off_share)
     # no forecast beside 数据不足 from nothing: a row without a fitted line shows none
     no_line = ~p.fit.has_line & ~rare
     point = np.where(no_line, np.nan, point)

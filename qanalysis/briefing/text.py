@@ -75,10 +75,8 @@ def with_unit(v, unit, max_decimals: int = 2) -> str:
     return f"{num(v, max_decimals)}{unit}"
 
 
-def _decimals(row):
-    """The decimals the row's data are reported in (issue 18: forecasts at the data's, a count whole)."""
-    d = row.get("data_decimals") if hasattr(row, "get") else None
-    return int(d) if isnum(d) else 1
+def _decimals(row):  # the decimals the row's data are reported in (issue 18: a count whole)
+    return int(row["data_decimals"]) if isnum(row.get("data_decimals")) else 1
 
 
 def forecast_text(row) -> str:
@@ -97,8 +95,7 @@ def band_text(row, level: int = 95) -> str:
     a, b = format_value(lo, d), format_value(hi, d)
     if a == b:
         for col, word in (("upper_bound", "达上限"), ("lower_bound", "达下限")):
-            bound = row.get(col) if hasattr(row, "get") else None
-            if isnum(bound) and abs(float(lo) - float(bound)) < 1e-9 and abs(float(hi) - float(bound)) < 1e-9:
+            if isnum(bound := row.get(col)) and abs(float(lo) - float(bound)) < 1e-9 and abs(float(hi) - float(bound)) < 1e-9:
                 return f"{word}{format_value(bound, d)}"
         return ""
     return f"{a}～{b}"
