@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 LANGS = ("zh", "en")
 
 # ---------------------------------------------------------------- assessment statuses
@@ -24,6 +26,47 @@ STATUS_LABELS = {
     "insufficient_data": ("数据不足", "insufficient data"),
     "no_target": ("无量化目标", "no numeric target"),
 }
+# A target met today whose trend may undo it (analysis.assess.reversal_risk): the status stays
+# 已达标; this flag, by comparator (≥ may fall back, ≤ may rise back, 保持 may drift off), goes with it.
+REVERSAL_LABELS = {
+    ">=": ("已达标（有回落风险）", "achieved (may fall back)"),
+    "<=": ("已达标（有回升风险）", "achieved (may rise back)"),
+    "==": ("已达标（有偏离风险）", "achieved (may drift off)"),
+}
+# the status of a no-target row whose target the plan sets for the city as a whole
+CITY_WIDE_LABEL = ("全市统筹", "city-wide target")
+
+
+def status_label(code: str, lang: str = "zh", *, basis: str = "", comparator: str = "",
+                 reversal: bool = False) -> str:
+    """The one label of a status as a reader sees it (every table, chart, deck and sentence).
+
+    ``no_target`` whose basis is ``city_only`` reads 全市统筹; ``achieved`` with the
+    reversal flag reads 已达标（有回落风险）/（有回升风险）/（有偏离风险） by comparator.
+    """
+    k = 0 if lang == "zh" else 1
+    if code == "no_target" and basis == "city_only":
+        return CITY_WIDE_LABEL[k]
+    if code == "achieved" and reversal and comparator in REVERSAL_LABELS:
+        return REVERSAL_LABELS[comparator][k]
+    return STATUS_LABELS[code][k] if code in STATUS_LABELS else code
+
+
+# The method note of every report (briefing.text.METHOD_TEXT): the rules of analysis.assess in
+# words, the same as docs/methods.md — change one, change the other.
+METHOD_NOTE = (
+    "预测方法：对各指标年度数据拟合线性趋势（最小二乘法），外推至目标年，按t分布给出80%和95%预测区间，"
+    "并据此计算达到目标的概率（达标概率），数值按其报告精度判断（如整数计数低于0.5即为0）。"
+    "新增类指标预测各年新增量并与已完成部分累加。稀少事件（年均新增不超过2、多数年份新增0或1的计数）"
+    "按泊松计数模型（负二项预测）计算，各行“预测模型”注明所用模型。数据点少于3个，或数据除报告精度的舍入误差外"
+    "没有波动的（“数据无波动，概率不可估计”），不给预测区间和达标概率。",
+    "评价规则：目标年已有实测的，按实测判断“已实现”或“未实现”；规划期内最新值（新增类为累计新增）已达到目标的"
+    "为“已达标”，仅有基期值的不作判断；已达标但趋势显示目标年达标概率低于50%的，标注“已达标（有回落风险）”"
+    "（“≤”目标为“有回升风险”，“保持”目标为“有偏离风险”）；其余按达标概率判断——不低于80%为“进度正常”，"
+    "40%～80%为“存在风险”，低于40%为“进度滞后”；无预测区间时按进度比（实际增速与所需增速之比）判断。"
+    "基期已达到目标的不计算完成进度，注明“基期已达标”及余量；县（市、区）无本地区基期值的，"
+    "进度自其基期年或以后首个观测值起算。规划未给出量化目标的只分析趋势；全市整体目标不分解到县的，标为“全市统筹”。",
+)
 
 # ---------------------------------------------------------------- fixed phrases of a status reason
 # (qanalysis.analysis.reasons; the sentences with numbers are written there)
@@ -34,7 +77,8 @@ REASONS = {
         "unquantified": "规划未给出量化目标(如“省定目标”)，仅分析趋势",
         "no_target_row": "该地区在目标表中无此指标的目标值",
         "no_target": "无量化目标",
-        "holding": "目前已达标({year}年最新值 {value})，但趋势显示可能回落：",
+        "reversal": {">=": "有回落风险", "<=": "有回升风险", "==": "有偏离风险"},
+        "flat": "数据无波动(拟合残差不超过报告精度的舍入误差)，概率不可估计",
         "few_points": "；仅 {n} 个数据点，结论仅供参考",
     },
     "en": {
@@ -43,7 +87,8 @@ REASONS = {
         "unquantified": "the plan gives no number (e.g. 'provincial target'): trend only",
         "no_target_row": "no target for this region in Dataset.targets",
         "no_target": "no numeric target",
-        "holding": "meets the target now ({year} latest {value}) but the trend may take it back below: ",
+        "reversal": {">=": "may fall back", "<=": "may rise back", "==": "may drift off"},
+        "flat": "no variation beyond the rounding of the data: the probability cannot be estimated",
         "few_points": "; rests on only {n} data point(s)",
     },
 }
@@ -98,7 +143,7 @@ DELIVERY_NOTES = {
 # ---------------------------------------------------------------- forecast models
 MODEL = {
     "zh": {"linear": "线性趋势", "loglinear": "对数线性趋势", "log-linear": "对数线性趋势",
-           "poisson": "泊松计数模型(稀少事件)"},
+           "poisson": "泊松计数模型（稀少事件）"},
     "en": {"linear": "linear trend", "loglinear": "log-linear trend", "log-linear": "log-linear trend",
            "poisson": "Poisson count model (rare events)"},
 }
@@ -139,6 +184,8 @@ ASSESSMENT_HEADERS_ZH = {
     "target_year_observed": "目标年已有实测", "status_reason_en": "判断依据(英文)",
     "data_basis": "数据依据", "data_source": "数据来源", "data_source_en": "数据来源(英文)",
     "fit_first_year": "趋势拟合起始年",
+    "reversal_risk": "已达标但有回落/回升风险", "baseline_met": "基期已达标", "flat_data": "数据无波动",
+    "data_decimals": "数据小数位数",
 }
 
 TEMPLATE_HEADERS = {
@@ -312,6 +359,52 @@ DIAGNOSTICS_WORDS = {
            "target": "target {target}",
            "forecast_rare": "{year} forecast, 95% interval (Poisson count model, not the line)"},
 }
+
+
+def round_to(values, decimals):
+    """Values rounded half away from zero at ``decimals`` places (an array of places allowed):
+    the one rounding of forecasts and intervals — at the data's decimals, a count whole."""
+    v = np.asarray(values, dtype=float)
+    scale = 10.0 ** np.minimum(np.asarray(decimals, dtype=float), 6)
+    with np.errstate(invalid="ignore"):
+        return np.sign(v) * np.floor(np.abs(v) * scale + 0.5 + 1e-9) / scale
+
+
+def format_probability(p) -> str:
+    """P(attain) as a reader reads it, the same in a badge and a sentence: "<1%" above 0 and
+    below 1%, ">99%" above 99% and below 1, else the whole percent; "—" for none."""
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(p):
+        return "—"
+    if 0.0 < p < 0.01:
+        return "<1%"
+    if 0.99 < p < 1.0:
+        return ">99%"
+    return f"{math.floor(p * 100 + 0.5):.0f}%"
+
+
+def format_value(v, decimals=None) -> str:
+    """A forecast or an interval end as a reader writes it: at the data's ``decimals`` (a
+    count reported in whole numbers as a whole number: never 1.72项 or 0.1家), no trailing
+    zeros; without ``decimals`` as :func:`format_number`."""
+    if decimals is None or (isinstance(decimals, float) and math.isnan(decimals)):
+        return format_number(v)
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(v):
+        return "—"
+    d = int(min(max(int(decimals), 0), 6))
+    r = float(round_to(v, d))
+    if abs(r) >= 1000:
+        return f"{r:,.{d}f}".rstrip("0").rstrip(".") if d else f"{r:,.0f}"
+    s = f"{r:.{d}f}"
+    s = s.rstrip("0").rstrip(".") if d else s
+    return "0" if s in ("-0", "") else s
 
 
 def format_number(v) -> str:

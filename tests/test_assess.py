@@ -48,7 +48,11 @@ def test_columns_follow_the_contract(a):
     assert list(a.table.columns[: len(cols)]) == cols
     assert len(a.table) == 2 * len(ca.INDICATORS)
     assert set(a.table["status"]) <= set(STATUSES)
-    assert (a.table["status_zh"] == [STATUSES[s].zh for s in a.table["status"]]).all()
+    from qanalysis.vocab import status_label
+
+    t = a.table
+    assert (t["status_zh"] == [status_label(s, basis=b, comparator=c, reversal=f) for s, b, c, f in
+                               zip(t["status"], t["target_basis"], t["comparator"], t["reversal_risk"])]).all()
 
 
 def test_level_forecast_matches_statsmodels(a):
@@ -80,7 +84,8 @@ def test_increment_forecast_is_done_plus_summed_predictions(a):
     se = np.sqrt(p.se_mean[0] ** 2 + 2 * res.scale)
     from scipy import stats
     assert r["pi95_high"] == pytest.approx(done + p.predicted_mean[0] + stats.t.ppf(0.975, 3) * se, rel=1e-9)
-    assert r["p_attain"] == pytest.approx(stats.t.sf((300 - done - p.predicted_mean[0]) / se, 3), rel=1e-9)
+    # whole numbers: "≥ 300" as it will be reported, from 299.5 (docs/methods.md)
+    assert r["p_attain"] == pytest.approx(stats.t.sf((299.5 - done - p.predicted_mean[0]) / se, 3), rel=1e-9)
 
 
 def test_statuses_on_the_synthetic_panel(a):
@@ -99,9 +104,10 @@ def test_statuses_on_the_synthetic_panel(a):
     from scipy import stats
     se = np.sqrt(pr.se_mean[0] ** 2 + res.scale)
     assert r["p_attain"] == pytest.approx(stats.t.sf((99.95 - pr.predicted_mean[0]) / se, 2), rel=1e-9)
-    # 100 now (it meets the target) but falling: at risk, said in words — never off track
-    assert r["p_attain"] < 0.5 and r["status"] == "at_risk"
-    assert r["status_reason"].startswith("目前已达标(2023年最新值 100)，但趋势显示可能回落")
+    # 100 now (it meets the target): 已达标 (issue 18 item 1); one dip in the plan years at the
+    # bound 100 is no drift, so no reversal flag although P < 0.5 (docs/methods.md §4)
+    assert r["p_attain"] < 0.5 and r["status"] == "achieved" and not r["reversal_risk"]
+    assert r["status_zh"] == "已达标" and "达标概率" in r["status_reason"]
     # two points: no interval, the progress category decides
     r = row(a, "sparse")
     assert np.isnan(r["pi95_low"]) and np.isnan(r["p_attain"]) and r["forecast"] == pytest.approx(52.5)
@@ -123,7 +129,7 @@ def test_observed_target_year_gives_met_or_missed():
 def test_region_targets_come_from_dataset_targets():
     data = ca.dataset(county_series={"pass_rate": {2020: 90.0, 2021: 91.0, 2022: 92.0, 2023: 93.0}})
     t0 = assess(data).table.set_index(["region", "indicator"])
-    assert t0.loc[("330302", "pass_rate"), "status"] == "off_track"  # city target 96: 2025 ≈ 95
+    assert t0.loc[("330302", "pass_rate"), "status"] in ("at_risk", "off_track")  # city target 96: 2025 ≈ 95
     tg = data.targets.copy()
     i = tg.index[(tg["region"] == "330302") & (tg["indicator"] == "pass_rate")][0]
     tg.loc[i, ["target", "baseline"]] = [94.0, 90.0]
@@ -159,13 +165,16 @@ def test_status_rule_branches():
     )
     out = list(status_rule(**args))
     assert len(out) == n
-    assert out == ["no_target", "missed", "achieved", "insufficient_data", "achieved", "on_track",
+    assert out == ["no_target", "missed", "achieved", "achieved", "achieved", "on_track",
                    "off_track", "at_risk", "off_track"]
-    # a level that meets the target now but is falling (P < 0.5) is not "achieved", and not
-    # "off_track" either while its latest value meets the target: at risk, even at P 0.05
+    # a level that meets the target now is achieved whatever P says (issue 18 item 1): the
+    # reversal flag carries the trend
     for p_now in (0.3, 0.05):
         args["p_attain"] = np.array([np.nan] * 4 + [p_now] + [0.85, 0.1, np.nan, np.nan])
-        assert status_rule(**args)[4] == "at_risk"
+        assert status_rule(**args)[4] == "achieved"
+    # a base-year value alone never makes a row achieved (issue 18 item 9)
+    args["in_plan_value"] = np.array([True, True, True, False, True, True, True, True, True])
+    assert status_rule(**args)[3] == "insufficient_data"
 
 
 def test_subset_equals_whole_panel_rows(a):

@@ -74,8 +74,7 @@ def test_table_has_one_row_per_indicator_with_baseline_target_verdict(assessment
         else:
             assert cells[4] in ("—", "不分解")
         # a city-wide count not shared out to the county has a number in the plan: 全市统筹
-        expected_verdict = ("全市统筹" if row["status"] == "no_target" and row["target_basis"] == "city_only"
-                            else tx.SHORT_STATUS[row["status"]])
+        expected_verdict = tx.verdict_text(row)  # 全市统筹; 已达标（有回落风险） with the flag (issue 18)
         assert cells[-1] == expected_verdict
         assert cells[-2] == tx.pct(row["p_attain"])
     city_wide = ((rows["status"] == "no_target") & (rows["target_basis"] == "city_only")).sum()
@@ -83,9 +82,9 @@ def test_table_has_one_row_per_indicator_with_baseline_target_verdict(assessment
     # a known row, by hand: 制造业产品质量合格率 in 平阳县
     mfg = next(r for r in body if _text(r.cells[1]) == "制造业产品质量合格率")
     row = by_name["制造业产品质量合格率"]
-    # the county's generated 2020 value is no baseline (issue 8), nor is the city's (issue 18 item 4)
+    # the county's generated 2020 value is no baseline (issue 8), nor is the city's 95 (issue 18 item 4)
     assert _strip_marks(_text(mfg.cells[3])) == "—" and _text(mfg.cells[4]) == "≥96"
-    assert _text(mfg.cells[-1]) == tx.SHORT_STATUS[row["status"]]
+    assert _text(mfg.cells[-1]) == tx.verdict_text(row)
 
 
 def test_table_groups_by_category_and_repeats_its_header(assessment, county_doc):

@@ -77,7 +77,11 @@ def test_level_with_a_gap_equals_statsmodels_prediction(gap_data):
         np.testing.assert_allclose(band, (sf["obs_ci_lower"].iloc[0], sf["obs_ci_upper"].iloc[0]), rtol=1e-10)
     np.testing.assert_allclose(d.forecast, frame.predicted_mean[0])
     se = np.sqrt(frame.var_pred_mean[0] + own.scale)
-    np.testing.assert_allclose(d.p_attain, stats.t.sf((96.0 - frame.predicted_mean[0]) / se, own.df_resid))
+    # judged as the value will be reported (docs/methods.md §1): ≥ 96 from 96 − half the data's unit
+    from qanalysis.analysis.attainment import reported_decimals
+
+    half = 0.5 * 10.0 ** -float(reported_decimals(np.array(list(s.values()))))
+    np.testing.assert_allclose(d.p_attain, stats.t.sf((96.0 - half - frame.predicted_mean[0]) / se, own.df_resid))
 
 
 def test_increment_with_a_gap_sums_the_missing_plan_years(gap_data):
@@ -94,7 +98,8 @@ def test_increment_with_a_gap_sums_the_missing_plan_years(gap_data):
     q = stats.t.ppf(0.975, own.df_resid)
     np.testing.assert_allclose(d.forecast, mean)
     np.testing.assert_allclose(d.pi95, (mean - q * sd, mean + q * sd), rtol=1e-10)
-    np.testing.assert_allclose(d.p_attain, stats.t.sf((300.0 - mean) / sd, own.df_resid), atol=1e-12)
+    # whole numbers: "≥ 300" as it will be reported, from 299.5 (docs/methods.md §1)
+    np.testing.assert_allclose(d.p_attain, stats.t.sf((299.5 - mean) / sd, own.df_resid), atol=1e-12)
 
 
 def test_table_says_what_statsmodels_says(gap_data):

@@ -178,8 +178,10 @@ def test_a_straight_series_has_the_same_verdict_whatever_its_float_noise(years):
         tg.loc[tg["indicator"] == "pass_rate", "target"] = 100.0
         data.targets = tg
         r = assess(data).table.set_index(["region", "indicator"]).loc[(CITY, "pass_rate")]
-        verdicts.add((r["status"], r["p_attain"], r["pi95_low"] == r["pi95_high"]))
-    assert verdicts == {("on_track", 1.0, True)}
+        verdicts.add((r["status"], bool(np.isnan(r["p_attain"])), bool(r["flat_data"])))
+    # on a line the data show no variation beyond their rounding (issue 18 item 2): no certainty,
+    # no probability — the progress category decides, whatever the float noise
+    assert verdicts == {("on_track", True, True)}
     # the core: the residual variance of a line is 0, not 1e-28
     f = fc.fit(np.array(list(years)), base[None, :] + 1e-13 * np.sin(np.arange(len(base)))[None, :])
     assert f.s2[0] == 0.0
@@ -198,7 +200,8 @@ def test_zero_target_is_judged_by_time_progress(plan):
     r = on_plan(plan, {"class5_sections_eliminated": {2020: 5.0, 2021: 4.0, 2022: 3.0, 2023: 2.0,
                                                       2024: 1.0}}).iloc[0]
     assert r["progress_ratio"] == pytest.approx((4 / 5) / (4 / 5))
-    assert r["status"] == "on_track" and r["p_attain"] == 1.0
+    # an exact line has no variation beyond the rounding: the category decides (issue 18 item 2)
+    assert r["status"] == "on_track" and np.isnan(r["p_attain"]) and r["flat_data"]
 
 
 # ---------------------------------------------------------------- 8. missing plan year
@@ -346,7 +349,8 @@ def test_p_attain_of_a_line_matches_statsmodels_where_it_has_variance():
     s = dict(ca.CITY_SERIES)
     s["pass_rate"] = ys
     r = assess(ca.dataset(s)).table.set_index(["region", "indicator"]).loc[(CITY, "pass_rate")]
-    assert r["p_attain"] == pytest.approx(stats.t.sf((96 - pr.predicted_mean[0]) / se, res.df_resid), rel=1e-9)
+    # judged as the value will be reported (one decimal): ≥ 96 from 95.95 (issue 18 item 6)
+    assert r["p_attain"] == pytest.approx(stats.t.sf((95.95 - pr.predicted_mean[0]) / se, res.df_resid), rel=1e-9)
 
 
 def test_the_path_of_a_rare_event_ends_where_the_table_does(plan):
@@ -364,38 +368,35 @@ def test_the_path_of_a_rare_event_ends_where_the_table_does(plan):
 
 
 # ---------------------------------------------------------------- meets the target now: never off track
-def test_a_level_that_meets_its_target_now_is_at_risk_not_off_track(plan):
-    """饮用水水源地水质达标率 保持100: 100 in 2024 after dips to 99.6 is at risk, not 进度滞后."""
+def test_a_level_that_meets_its_target_now_is_achieved_with_the_reversal_flag(plan):
+    """饮用水水源地水质达标率 保持100: 100 in 2024 after dips to 99.6 is 已达标, flagged (issue 18 item 1)."""
     dipped = {y: 100.0 for y in range(2016, 2021)} | {2021: 99.8, 2022: 99.6, 2023: 99.7, 2024: 100.0}
     r = on_plan(plan, {"drinking_water_compliance": dipped}).iloc[0]
     assert r["progress_category"] == "achieved"           # 100 meets "100" at one decimal
-    assert r["p_attain"] < 0.4                             # the old rule 6 would say off_track
-    assert r["status"] == "at_risk" and r["status_zh"] == "存在风险"
-    assert r["status_reason"].startswith("目前已达标(2024年最新值 100)，但趋势显示可能回落：按线性趋势外推")
-    assert "meets the target now" in r["status_reason_en"]
-    # the same rows without the dips: P ≥ 0.5 keeps "achieved"
+    assert r["p_attain"] < 0.5
+    assert r["status"] == "achieved" and r["reversal_risk"] and r["status_zh"] == "已达标（有偏离风险）"
+    assert r["status_reason"].startswith("2024年最新值100%，已达到目标保持100%；按线性趋势")
+    assert "低于50%，有偏离风险" in r["status_reason"]
+    # the same rows without the dips: achieved, no flag
     kept = on_plan(plan, {"drinking_water_compliance": {y: 100.0 for y in range(2016, 2025)}}).iloc[0]
-    assert kept["status"] == "achieved" and kept["p_attain"] == 1.0
-    # a "≥" level: 规上工业产品质量合格率 ≥96 at 96.1, falling from 98
+    assert kept["status"] == "achieved" and not kept["reversal_risk"] and kept["status_zh"] == "已达标"
+    # a "≥" level: 规上工业产品质量合格率 ≥96 at 96.1, falling from 98: may fall back
     falling = {2018: 98.0, 2019: 97.7, 2020: 97.3, 2021: 97.0, 2022: 96.6, 2023: 96.4, 2024: 96.1}
     r = on_plan(plan, {"mfg_product_pass_rate": falling}).iloc[0]
-    assert r["p_attain"] < 0.4 and r["status"] == "at_risk" and "趋势显示可能回落" in r["status_reason"]
+    assert r["p_attain"] < 0.5 and r["status"] == "achieved" and r["status_zh"] == "已达标（有回落风险）"
     # one dip below the target in 2024 is a miss now: the forecast rule decides as before
     r = on_plan(plan, {"mfg_product_pass_rate": falling | {2024: 95.9}}).iloc[0]
-    assert r["status"] == "off_track" and "趋势显示可能回落" not in r["status_reason"]
+    assert r["status"] == "off_track" and not r["reversal_risk"]
 
 
-def test_shipped_no_row_meeting_its_target_now_is_off_track(shipped):
-    meets_now = shipped["progress_category"] == "achieved"
+def test_shipped_no_row_meeting_its_target_now_reads_anything_but_achieved(shipped):
+    meets_now = (shipped["progress_category"] == "achieved") & (shipped["latest_year"] >= 2021)
     assert meets_now.sum() > 0
-    assert not (meets_now & shipped["status"].isin(["off_track", "on_track"])).any()
-    holding = shipped[meets_now & (shipped["status"] == "at_risk")]
-    assert len(holding) and holding["status_reason"].str.startswith("目前已达标").all()
-    # every keep-at-100 row reading 100 now is achieved or at risk (a city series resting on its
-    # published 2020 value alone has one point: insufficient data, since issue 8's precedence rule)
-    keep = shipped[(shipped["comparator"] == "==") & (shipped["target"] == 100) & (shipped["latest"] == 100)
-                   & ~shipped["status"].isin(["met", "missed"]) & (shipped["n_points"] >= 2)]
-    assert len(keep) and keep["status"].isin(["achieved", "at_risk"]).all()
+    assert shipped.loc[meets_now & ~shipped["status"].isin(["met", "missed"]), "status"].eq("achieved").all()
+    flagged = shipped[shipped["reversal_risk"]]
+    assert len(flagged) and flagged["status_zh"].str.startswith("已达标（有").all()
+    assert (flagged["p_attain"] < 0.5).all() and (shipped.loc[~shipped["reversal_risk"], "status_zh"]
+                                                  .str.startswith("已达标（").sum() == 0)
 
 
 # ---------------------------------------------------------------- detail() agrees with the new rules
@@ -467,7 +468,8 @@ def test_detail_and_table_agree_on_an_exact_line_whatever_its_noise(model, exact
             d = detail(a, CITY, ind)
             np.testing.assert_allclose(_detail_numbers(d), t.loc[(CITY, ind), DETAIL_COLUMNS].to_numpy(float),
                                        rtol=1e-9, err_msg=f"{model} {ind} {noise}")
-            assert d.p_attain == 1.0 and d.pi95[0] == pytest.approx(d.pi95[1]), (model, ind, noise)
+            # no variation beyond the rounding: neither a probability nor an interval (issue 18 item 2)
+            assert np.isnan(d.p_attain) and np.isnan(d.pi95[0]), (model, ind, noise)
 
 
 def test_diagnostics_figure_says_a_rare_count_forecast_is_not_the_line(plan):
@@ -479,7 +481,8 @@ def test_diagnostics_figure_says_a_rare_count_forecast_is_not_the_line(plan):
     from qanalysis.charts.diagnostics import diagnostics
     from qanalysis.charts.export import close
 
-    ys = {2016: 0.0, 2017: 3.0, 2018: 6.0, 2019: 8.0, 2020: 11.0, 2021: 14.0, 2022: 17.0, 2023: 20.0, 2024: 23.0}
+    # a rare stock: most years add none or one (issue 18 item 3: the count law for rare events only)
+    ys = {2016: 0.0, 2017: 0.0, 2018: 1.0, 2019: 1.0, 2020: 2.0, 2021: 2.0, 2022: 3.0, 2023: 3.0, 2024: 4.0}
     rows = [dict(region=CITY, indicator="zhejiang_made_intl_cert_stock", year=y, value=v, status="illustrative",
                  source="test", note="") for y, v in ys.items()]
     data = plan.__class__(plan=plan.plan, catalogue=plan.catalogue, regions=plan.regions, targets=plan.targets,
@@ -530,6 +533,6 @@ def test_trajectory_of_a_rare_count_names_the_poisson_law(plan):
     fig = plots.trajectory(a, CITY, "national_qi_centres_new")
     texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
     plots.close(fig)
-    assert "泊松计数模型(稀少事件)预测" in texts
-    assert any("预测：泊松计数模型(稀少事件)" in t for t in texts)
+    assert "泊松计数模型（稀少事件）预测" in texts
+    assert any("预测：泊松计数模型（稀少事件）" in t for t in texts)
     assert not any("线性趋势" in t for t in texts)

@@ -14,14 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import atomic
+from .. import atomic, vocab
 from . import attainment, counts, trend
 from . import forecast as fc
 from ..data.series_source import source_columns
 from ..dataset import Dataset
+from ..plan import targetparse
 from ..errors import QAnalysisError
 from .panel import Panel, as_floats, as_int64, build_panel
-from .reasons import labels, reasons
+from .reasons import REVERSAL_THRESHOLD as REVERSAL_THRESHOLD_, labels, reasons
 from .status import STATUSES
 from .workbook import write_workbook
 
@@ -37,32 +38,46 @@ TABLE_COLUMNS = [
 # added after the contract's columns
 EXTRA_COLUMNS = ["ratio_base_year", "ratio_base", "pace_required", "limit_coefficient",
                  "progress_category_zh", "target_year_observed", "status_reason_en",
-                 "data_basis", "data_source", "data_source_en", "fit_first_year"]
+                 "data_basis", "data_source", "data_source_en", "fit_first_year",
+                 "reversal_risk", "baseline_met", "flat_data", "data_decimals"]
 
 
 # --------------------------------------------------------------------------- status rule
+# P(attain) below this, for a target met today, raises the reversal flag (已达标（有回落风险）)
+REVERSAL_THRESHOLD = REVERSAL_THRESHOLD_  # defined once in .reasons, which writes the sentence
+# a stock held (保有量, 有效…) can fall: it is judged like a level, not as a running total
+CAN_FALL_WORDS = ("保有量", "有效")
+
+
+def stock_can_fall(name_zh) -> np.ndarray:
+    """Which ``stock`` rows hold things that can lapse (valid trademarks, certificates held)."""
+    names = np.asarray(name_zh, dtype=object)
+    return np.array([any(w in str(n) for w in CAN_FALL_WORDS) for n in names.tolist()], dtype=bool)
+
+
 def status_rule(*, has_target, target_year_observed, met_observed, n_points, kind,
-                achieved_now, has_interval, p_attain, category) -> np.ndarray:
+                achieved_now, has_interval, p_attain, category, in_plan_value=None) -> np.ndarray:
     """The one status of each series (arrays of shape (S,)); the rule, in order:
 
     1. no numeric target                                  → ``no_target``
     2. the target year is observed (increment: every plan year) → ``met`` / ``missed``
-    3. ``stock``/``increment`` whose latest value (cumulative) meets the target → ``achieved``
-       (a running total or a sum of additions does not fall back below it)
+    3. the latest value (increment: the additions summed) meets the target and was
+       observed in a plan year → ``achieved`` — whatever the trend says; a trend that may
+       undo it is the separate flag :func:`reversal_risk`. A base-year value alone never
+       makes a row ``achieved`` (``in_plan_value``: a value in a plan year; default all).
     4. fewer than 2 points                                → ``insufficient_data``
-    5. ``level`` whose latest value meets the target: ``achieved`` when P(attain) ≥ 0.5
-       or there is no interval, else ``at_risk`` (it meets the target now; the trend
-       may take it back below) — never ``off_track`` while the latest value meets it
-    6. with a prediction interval (≥ 3 points): P ≥ 0.8 ``on_track``,
+    5. with a prediction interval (≥ 3 points, the data vary): P ≥ 0.8 ``on_track``,
        0.4 ≤ P < 0.8 ``at_risk``, P < 0.4 ``off_track``
-    7. without one (2 points, or log-linear on non-positive values): the progress
-       category decides — on_track → ``on_track``; acceleration_needed → ``at_risk``;
-       limited_progress / moving_away → ``off_track``; none → ``insufficient_data``.
+    6. without one (2 points, log-linear on non-positive values, or data without
+       variation beyond their rounding): the progress category decides — on_track →
+       ``on_track``; acceleration_needed → ``at_risk``; limited_progress / moving_away →
+       ``off_track``; none → ``insufficient_data``.
     """
-    kind = np.asarray(kind, dtype=object)
     p = np.asarray(p_attain, dtype=float)
     category = np.asarray(category, dtype=object)
-    counts = (kind == "stock") | (kind == "increment")
+    achieved_now = np.asarray(achieved_now, dtype=bool)
+    if in_plan_value is not None:
+        achieved_now = achieved_now & np.asarray(in_plan_value, dtype=bool)
     with np.errstate(invalid="ignore"):
         by_p = np.select([p >= 0.8, p >= 0.4, p < 0.4], ["on_track", "at_risk", "off_track"],
                          "insufficient_data")
@@ -70,20 +85,43 @@ def status_rule(*, has_target, target_year_observed, met_observed, n_points, kin
         [category == "on_track", category == "acceleration_needed",
          (category == "limited_progress") | (category == "moving_away")],
         ["on_track", "at_risk", "off_track"], "insufficient_data")
-    with np.errstate(invalid="ignore"):
-        level_achieved = achieved_now & (~has_interval | (p >= 0.5))
-    level_now = np.where(level_achieved, "achieved", "at_risk")
     out = np.select(
         [~has_target,
          target_year_observed & met_observed,
          target_year_observed & ~met_observed,
-         counts & achieved_now,
+         achieved_now,
          n_points < 2,
-         ~counts & achieved_now,
          has_interval & np.isfinite(p)],
-        ["no_target", "met", "missed", "achieved", "insufficient_data", level_now, by_p],
+        ["no_target", "met", "missed", "achieved", "insufficient_data", by_p],
         by_category)
     return out.astype(object)
+
+
+def reversal_risk(status, kind, can_fall, has_interval, p_attain, keep_at_bound=None,
+                  off_share=None) -> np.ndarray:
+    """The flag beside ``achieved``: the trend may undo a target met today.
+
+    A level (or a stock that can fall) that is ``achieved`` with a prediction interval
+    and P(attain in the target year) < :data:`REVERSAL_THRESHOLD`. A running total or a
+    sum of additions cannot fall back, so it is never flagged.
+
+    Keep-at-a-bound (保持100, values capped at 100; ``keep_at_bound``): the values cannot
+    pass the bound, so the line's mean sits below it after any dip and P < 0.5 for every
+    series that ever dipped once. There the flag also needs the record to show the drift:
+    the value was off the keep window in at least half of the plan years observed
+    (``off_share`` ≥ 0.5) — one dip in 2022 followed by 100, 100 is not flagged.
+    """
+    kind = np.asarray(kind, dtype=object)
+    p = np.asarray(p_attain, dtype=float)
+    may_fall = (kind == "level") | ((kind == "stock") & np.asarray(can_fall, dtype=bool))
+    with np.errstate(invalid="ignore"):
+        low = np.isfinite(p) & (p < REVERSAL_THRESHOLD)
+    out = (np.asarray(status, dtype=object) == "achieved") & may_fall & np.asarray(has_interval, bool) & low
+    if keep_at_bound is not None:
+        with np.errstate(invalid="ignore"):
+            drift = np.asarray(off_share, dtype=float) >= 0.5
+        out = out & (~np.asarray(keep_at_bound, dtype=bool) | drift)
+    return out
 
 
 def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.DataFrame, Panel]:
@@ -124,6 +162,12 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     # observed value in the plan's base year or the next year with data — never an earlier one
     base = as_floats(frame["baseline"])
     base_year = as_floats(frame["baseline_year"])
+    # a county whose target row was derived from the city's (city_default, pro_rata) has no
+    # baseline of its own: the city's level or a pro-rata share is never its 基期值, and its
+    # progress starts from its own first value in or after the base year (or there is none)
+    basis = frame["target_basis"].astype("string").fillna("").to_numpy(dtype=object)
+    borrowed = np.isin(basis, ("city_default", "pro_rata", "city_only"))
+    base = np.where(borrowed, np.nan, base)
     start_year = np.where(np.isfinite(base_year), base_year, float(data.plan.base_year))
     from_start = obs & (years[None, :] >= start_year[:, None])
     has_start = from_start.any(axis=1)
@@ -132,8 +176,11 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     r_base_year = np.where(np.isfinite(base), start_year,
                            np.where(has_start, years[start_idx].astype(float), np.nan))
 
+    # about-targets ("20 家左右"): judged at the stated tolerance (plan.targetparse.APPROX_TOLERANCE)
+    approx = _approx(frame)
+    judged = np.where(approx & has_target, targetparse.approx_threshold(target, comparator), target)
     now_value = np.where(inc, cumulative, latest)
-    achieved_now = fc.meets(now_value, target, comparator, tol) & has_target
+    achieved_now = fc.meets(now_value, judged, comparator, tol) & has_target
 
     # the forecast
     pred = fc.predict_sum(p.fit, years, p.M, p.done)
@@ -142,10 +189,14 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     for lv in fc.LEVELS:
         lo, hi = pred.interval(lv)
         bands[lv] = (fc.bounded(lo, p.lower, p.upper), fc.bounded(hi, p.lower, p.upper))
-    prob = fc.p_attain(pred, target, comparator, tol, p.lower, p.upper)
+    # P(attain) of the value as it will be reported: a whole-number count meets "≤ 0" below 0.5,
+    # a rate reported at two decimals meets "≥ 90" from 89.995 (the data's rounding unit)
+    unit = 10.0 ** (-attainment.reported_decimals(Y).astype(float))
+    prob = fc.p_attain(pred, judged, comparator, tol, p.lower, p.upper, reported=unit / 2.0)
 
     # rare events (a few a plan period): a Poisson rate with its uncertainty, not a line
-    rare = counts.is_rare_count(Y, p.kind, n_points) & p.fit.has_interval
+    # the count law does not depend on the model chosen (log-linear cannot fit the zeros)
+    rare = counts.is_rare_count(Y, p.kind, n_points)
     p.rare = rare  # path() and detail() draw these rows with the same law
     rare_rate = np.full(S, np.nan)
     if rare.any():
@@ -153,7 +204,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         horizon = np.where(inc[ri], p.M[ri].sum(axis=1), p.target_year[ri] - latest_year[ri])
         start = np.where(inc[ri], p.done[ri], latest[ri])
         point[ri], rare_bands, prob[ri], rare_rate[ri] = counts.answer(
-            Y[ri], p.kind[ri], start, horizon, target[ri], comparator[ri], tol[ri], p.lower[ri], p.upper[ri])
+            Y[ri], p.kind[ri], start, horizon, judged[ri], comparator[ri], tol[ri], p.lower[ri], p.upper[ri])
         for lv in fc.LEVELS:
             bands[lv][0][ri], bands[lv][1][ri] = rare_bands[lv]
     prob = np.where(has_target, prob, np.nan)
@@ -164,7 +215,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     ty_obs_value = Y[np.arange(S), ty_idx]
     target_year_observed = np.where(inc, (m_left == 0) & any_obs, np.isfinite(ty_obs_value))
     final_value = np.where(inc, p.done, ty_obs_value)
-    met_observed = fc.meets(final_value, target, comparator, tol)
+    met_observed = fc.meets(final_value, judged, comparator, tol)
 
     tr = trend.progress(
         kind=p.kind, comparator=comparator, direction=frame["direction"].to_numpy(dtype=float),
@@ -173,12 +224,35 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         latest_year=latest_year, latest=latest, cumulative=cumulative, achieved=achieved_now,
         plan_years_observed=in_plan_obs.sum(axis=1))
 
-    has_interval = p.fit.has_interval & np.isfinite(pred.scale)
+    # data without variation beyond their rounding (60, 60, –, 60; six years at 95.5): the line's
+    # residual variance is no larger than the rounding error's (unit²/12), so a probability of 0 or
+    # 1 would be a certainty the data cannot carry: 数据无波动，概率不可估计, the category decides
+    flat = flat_data(p.fit, unit, Y) & ~rare
+    prob = np.where(flat, np.nan, prob)
+    has_interval = p.fit.has_interval & np.isfinite(pred.scale) & ~flat
+    has_interval = np.where(rare, True, has_interval)
+    in_plan_value = np.isfinite(latest_year) & (latest_year >= p.first_year)
     status = status_rule(
         has_target=has_target, target_year_observed=target_year_observed, met_observed=met_observed,
         n_points=n_points, kind=p.kind, achieved_now=achieved_now, has_interval=has_interval,
-        p_attain=prob, category=tr["progress_category"])
+        p_attain=prob, category=tr["progress_category"], in_plan_value=in_plan_value)
+    can_fall = (p.kind == "stock") & stock_can_fall(frame["name_zh"].to_numpy(dtype=object))
+    keep_at_bound = (comparator == "==") & has_target & (
+        (np.isfinite(p.yupper) & (np.abs(target - p.yupper) <= tol))
+        | (np.isfinite(p.ylower) & (np.abs(target - p.ylower) <= tol)))
+    plan_obs = obs & (years[None, :] >= p.first_year)
+    off = plan_obs & ~fc.meets(Y, target[:, None], comparator[:, None], tol[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off_share = off.sum(axis=1) / plan_obs.sum(axis=1)
+    flagged = reversal_risk(status, p.kind, can_fall, has_interval, prob, keep_at_bound, off_share)
+    # no forecast beside 数据不足 from nothing: a row without a fitted line shows none
+    no_line = ~p.fit.has_line & ~rare
+    point = np.where(no_line, np.nan, point)
+    for lv in fc.LEVELS:
+        bands[lv] = tuple(np.where(no_line | flat, np.nan, b) for b in bands[lv])
+    row_model = np.where(rare, "poisson", model).astype(object)
 
+    why_decimals = attainment.reported_decimals(Y).astype("int64")
     # the columns are collected first and made a DataFrame once (50 inserts cost more than the data)
     out = {
         "region": frame["region"].astype(str), "region_name": frame["region_name"].astype(str),
@@ -189,7 +263,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out["comparator"] = comparator
     out["direction"] = frame["direction"].astype("int64").to_numpy()
     out["lower_bound"], out["upper_bound"] = p.ylower, p.yupper
-    out["baseline_year"] = as_int64(base_year)
+    out["baseline_year"] = as_int64(np.where(np.isfinite(base), base_year, np.nan))
     out["baseline"] = base
     out["target_year"] = as_int64(p.target_year)
     out["target"] = target
@@ -204,20 +278,26 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
               "progress_category", "time_elapsed_share", "distance_covered_share"):
         out[c] = tr[c]
     out["cumulative"] = cumulative
-    out["model"] = model
+    out["model"] = row_model  # the model each row actually used (poisson: the rare-event count law)
     out["forecast"] = point
     out["pi80_low"], out["pi80_high"] = bands[0.80]
     out["pi95_low"], out["pi95_high"] = bands[0.95]
     out["p_attain"] = prob
     out["status"] = status
-    out["status_zh"] = labels(status, {k: v.zh for k, v in STATUSES.items()})
+    out["status_zh"] = status_labels(status, frame["target_basis"].astype("string").fillna("").to_numpy(),
+                                     comparator, flagged)
     out["ratio_base_year"] = as_int64(r_base_year)
     out["ratio_base"] = r_base
     out["pace_required"] = tr["pace_required"]
     out["limit_coefficient"] = tr["limit_coefficient"]
     out["progress_category_zh"] = labels(tr["progress_category"], trend.CATEGORIES_ZH)
     out["target_year_observed"] = target_year_observed.astype(bool)
-    why = dict(rare_rate=rare_rate, slope=p.fit.slope, base_year=r_base_year, base=r_base,
+    out["reversal_risk"] = flagged.astype(bool)
+    out["baseline_met"] = tr["baseline_met"].astype(bool)
+    out["flat_data"] = flat.astype(bool)
+    out["data_decimals"] = why_decimals  # the decimals the values are reported in: forecasts are written at them
+    why = dict(rare_rate=rare_rate, approx_threshold=np.where(approx & has_target, judged, np.nan), data_decimals=attainment.reported_decimals(Y), own_start=~np.isfinite(base) & np.isfinite(r_base), flat=flat,
+               reversal=flagged, baseline_met=tr["baseline_met"], first_year=np.full(S, p.first_year), slope=p.fit.slope, base_year=r_base_year, base=r_base,
                pace_required=tr["pace_required"], cagr=tr["cagr"], cagr_required=tr["cagr_required"])
     zh, en = reasons(out, p.fit.reason, frame["has_target_row"].to_numpy(dtype=bool),
                  kind_unq, final_value, m_left, why)
@@ -228,6 +308,41 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
         out[c] = v
     out["fit_first_year"] = pd.array([data.plan.fit_first_year] * S, dtype="Int64")
     return out[TABLE_COLUMNS + EXTRA_COLUMNS], p
+
+
+def _approx(frame) -> np.ndarray:
+    """Which rows' plan target is an about-number ("约 20", "20 家左右"), one parse per text."""
+    if "target_text" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    text = frame["target_text"].astype("string").fillna("").to_numpy(dtype=object)
+    uniq = {t: targetparse.parse_cell(t).approx for t in set(text.tolist())}
+    return np.array([uniq[t] for t in text.tolist()], dtype=bool)
+
+
+def flat_data(fit_, unit, Y) -> np.ndarray:
+    """Rows whose residual variance is no larger than the variance of rounding to ``unit``.
+
+    A value reported to a unit carries at least the uniform rounding error, variance
+    unit²/12; a fit leaving less than that has seen no variation the data could show.
+    Log-linear: the same on the log scale, the unit relative to the series' geometric mean.
+    """
+    s2 = np.asarray(fit_.s2, dtype=float)
+    u = np.asarray(unit, dtype=float)
+    if fit_.model == "loglinear":
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = u / np.exp(np.asarray(fit_.ybar, dtype=float))
+    with np.errstate(invalid="ignore"):
+        return np.asarray(fit_.has_interval, bool) & np.isfinite(s2) & (s2 <= u * u / 12.0)
+
+
+def status_labels(status, basis, comparator, flagged) -> np.ndarray:
+    """status_zh of every row: :func:`qanalysis.vocab.status_label` (全市统筹, the reversal flag)."""
+    base = labels(status, {k: v.zh for k, v in STATUSES.items()})
+    city = (np.asarray(status, dtype=object) == "no_target") & (np.asarray(basis, dtype=object) == "city_only")
+    base[city] = vocab.CITY_WIDE_LABEL[0]
+    idx = np.flatnonzero(flagged)
+    base[idx] = [vocab.status_label("achieved", comparator=c, reversal=True) for c in comparator[idx]]
+    return base
 
 
 # --------------------------------------------------------------------------- result object

@@ -16,10 +16,17 @@ With no event in four years and one year left, P(at least one) = 1 − 0.8^½ �
 unlikely, not impossible. ``tests/test_verdicts.py`` checks it against
 ``scipy.stats.nbinom``.
 
-Which series: ``increment`` (the year's additions) and ``stock`` (a running
-total, its additions are the rises) whose values are whole numbers ≥ 0 — a
-stock never falling — with at most :data:`RARE_RATE` additions a year on
-average. Larger counts keep the linear trend.
+Which series — rare events only (:func:`is_rare_count`): ``increment`` (the year's
+additions) and ``stock`` (a running total, its additions are the rises) whose values
+are whole numbers ≥ 0 — a stock never falling — and
+
+- at most :data:`RARE_RATE` (2) additions a year on average,
+- at least half of the yearly additions 0 or 1 (most years see none or one), and
+- a dispersion that does not contradict the Poisson law: with three or more yearly
+  additions and a positive mean, the dispersion index Σ(x − x̄)²/x̄ is not in the lower
+  :data:`UNDERDISPERSION` tail of χ²(n − 1) (a steady +1 a year is a line, not a Poisson).
+
+A steady stock (22, 27, 32, 37: +5 a year) keeps the linear trend, like 19, 25, 31, 37.
 
 :func:`answer` gives the forecast, the 80%/95% intervals and P(attain) of such
 rows; the assessment table, ``Assessment.path`` and the regression detail all
@@ -32,7 +39,8 @@ from scipy import special
 
 from .forecast import LEVELS, bounded
 
-RARE_RATE = 5.0      # mean additions a year up to which a count is a "rare event"
+RARE_RATE = 2.0      # mean additions a year up to which a count is a "rare event"
+UNDERDISPERSION = 0.05  # lower-tail χ² probability below which the data contradict the Poisson variance
 PRIOR_SHAPE = 0.5    # Jeffreys prior for a Poisson rate
 
 
@@ -52,6 +60,20 @@ def is_rare_count(Y, kind, n_points) -> np.ndarray:
     total, exposure = events(Y[idx], kind[idx])
     with np.errstate(invalid="ignore", divide="ignore"):
         rare = whole & np.isfinite(total) & (total >= 0) & (exposure > 0) & (total / exposure <= RARE_RATE)
+    x = yearly_additions(Y[idx], kind[idx])
+    has = np.isfinite(x)
+    k = has.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        small = np.where(has, x <= 1, False).sum(axis=1) >= 0.5 * k
+        mean = np.where(has, x, 0.0).sum(axis=1) / k
+        dev = np.where(has, (x - mean[:, None]) ** 2, 0.0).sum(axis=1)
+        index = dev / mean
+    from scipy import stats  # lazy: scipy.stats takes ~0.3 s to import; only count rows need it
+
+    with np.errstate(invalid="ignore"):
+        tail = stats.chi2.cdf(index, np.maximum(k - 1, 1))
+    contradicts = (k >= 3) & (mean > 0) & np.isfinite(tail) & (tail < UNDERDISPERSION)
+    rare = rare & (small | (k == 0)) & ~contradicts
     out[idx] = rare
     return out
 
@@ -81,6 +103,16 @@ def events(Y, kind) -> tuple[np.ndarray, np.ndarray]:
     total = np.where(kind == "increment", inc_total, stock_total)
     exposure = np.where(kind == "increment", n, last - first).astype(float)
     return np.where(n > 0, total, np.nan), np.where(n > 0, exposure, 0.0)
+
+
+def yearly_additions(Y, kind) -> np.ndarray:
+    """The additions of each year (S × T, NaN where unknown): increment values as they are;
+    stock rises between consecutive years both observed."""
+    Y = np.asarray(Y, dtype=float)
+    kind = np.asarray(kind, dtype=object)
+    rises = np.full(Y.shape, np.nan)
+    rises[:, 1:] = Y[:, 1:] - Y[:, :-1]
+    return np.where((kind == "increment")[:, None], Y, rises)
 
 
 def _ffill(a: np.ndarray) -> np.ndarray:
@@ -129,7 +161,8 @@ def answer(Y, kind, start, horizon, target, comparator, tol, lower, upper):
     the plan years not observed); ``lower``/``upper``: bounds of the forecast
     quantity; ``tol``: the met rule's tolerance for ``==``. Returns
     ``(point, {level: (low, high)}, p_attain, rate)`` — ``point`` the predictive
-    mean, ``rate`` the posterior mean rate a year.
+    mean, ``rate`` the rate observed (events / years of exposure: 0 when none was seen —
+    the sentences say 观测年均新增 with it, never the posterior mean).
     """
     start = np.asarray(start, dtype=float)
     total, exposure = events(Y, kind)
@@ -145,5 +178,5 @@ def answer(Y, kind, start, horizon, target, comparator, tol, lower, upper):
     prob = np.select([c == ">=", c == "<="], [sf(need, r, q), cdf(need, r, q)],
                      cdf(need + w, r, q) - cdf(np.ceil(need - w - 1e-9) - 1, r, q))
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = r / exposure
+        rate = total / exposure
     return point, bands, prob, rate

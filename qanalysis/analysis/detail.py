@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import counts
+from . import attainment, counts
 from . import forecast as fc
 from ..errors import QAnalysisError
 from ..vocab import COMPARATOR_SIGNS, MODEL, format_number
@@ -183,8 +183,13 @@ def _answer(assessment, i: int, results, years_h, done, row, left_out=None):
         lo, hi = pred.interval(lv)
         bands[lv] = (float(fc.bounded(lo, lo_b, hi_b)[0]), float(fc.bounded(hi, lo_b, hi_b)[0]))
     prob = np.nan
+    if bool(row.get("flat_data", False)):
+        # the table's rule (assess.flat_data): no variation beyond the data's rounding, so
+        # neither an interval nor a probability (数据无波动，概率不可估计)
+        return point, {lv: (np.nan, np.nan) for lv in fc.LEVELS}, prob
     if np.isfinite(target) and comparator in (">=", "<=", "=="):
-        prob = float(fc.p_attain(pred, target, comparator, tol, lo_b, hi_b)[0])
+        half = 0.5 * 10.0 ** (-float(attainment.reported_decimals(p.Y[i])))  # as the table: the reported value
+        prob = float(fc.p_attain(pred, target, comparator, tol, lo_b, hi_b, reported=half)[0])
         if len(years_h) and pred.scale[0] == 0:
             # an exact line: a point mass, and statsmodels' coefficients carry float noise
             # (1.9999999999999987 for a flat 2), so compare as the observed verdict does

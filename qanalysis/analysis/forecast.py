@@ -215,9 +215,13 @@ def _fenton_wilkinson(fit_: PanelFit, M, d, done):
     return centre, scale, point
 
 
-def p_attain(pred: Prediction, target, comparator, tol=0.0, lower=-np.inf, upper=np.inf) -> np.ndarray:
+def p_attain(pred: Prediction, target, comparator, tol=0.0, lower=-np.inf, upper=np.inf,
+             reported=0.0) -> np.ndarray:
     """P(the predicted value meets the target), the mass beyond a bound counted at the bound.
 
+    ``reported``: half the unit the values are reported in; the value is judged as it will
+    be reported, so ``>=`` reads P(Y ≥ target − reported) and ``<=`` P(Y ≤ target + reported)
+    (a whole-number count meets "≤ 0" below 0.5). Default 0: the exact comparison.
     ``>=``: P(Y ≥ target); 1 when target ≤ lower bound (the value cannot fall below it).
     ``<=``: P(Y ≤ target); 1 when target ≥ upper bound.
     ``==``: P(|Y − target| ≤ tol); the side of the window that reaches a bound is opened,
@@ -230,12 +234,13 @@ def p_attain(pred: Prediction, target, comparator, tol=0.0, lower=-np.inf, upper
     tol = np.broadcast_to(np.asarray(tol, dtype=float), (n,))
     lower = np.broadcast_to(np.where(np.isfinite(lower), lower, -np.inf), (n,))
     upper = np.broadcast_to(np.where(np.isfinite(upper), upper, np.inf), (n,))
+    r = np.broadcast_to(np.asarray(reported, dtype=float), (n,))
     p = np.full(n, np.nan)
     ge = np.flatnonzero(comparator == ">=")
     le = np.flatnonzero(comparator == "<=")
     eq = np.flatnonzero(comparator == "==")
-    p[ge] = np.where(target[ge] <= lower[ge], 1.0, 1.0 - pred.cdf(target[ge], ge, strict=True))
-    p[le] = np.where(target[le] >= upper[le], 1.0, pred.cdf(target[le], le))
+    p[ge] = np.where(target[ge] <= lower[ge], 1.0, 1.0 - pred.cdf(target[ge] - r[ge], ge, strict=True))
+    p[le] = np.where(target[le] >= upper[le], 1.0, pred.cdf(target[le] + r[le], le))
     if len(eq):
         t, w = target[eq], tol[eq]
         hi_open = t + w >= upper[eq]

@@ -18,6 +18,8 @@ from . import forecast as fc
 from . import trend
 from .panel import factorize_runs
 
+REVERSAL_THRESHOLD = 0.5  # the same as analysis.assess.REVERSAL_THRESHOLD (assess imports this module)
+
 
 def labels(codes, names: dict) -> np.ndarray:
     """names.get(code, code) for every code: one look-up per distinct code."""
@@ -51,14 +53,15 @@ _PERCENT = np.array([f"{k}%" for k in range(101)], dtype=object)
 
 
 def _pct_many(p) -> np.ndarray:
-    """f"{p:.0%}" for p in [0, 1] by table: the double p·100 rounded half-to-even, as format does."""
+    """:func:`qanalysis.vocab.format_probability` for every p ("<1%", ">99%" at the edges), by table."""
     p = np.asarray(p, dtype=float)
-    k = np.round(p * 100.0)
-    ok = np.isfinite(k) & (k >= 0) & (k <= 100)
+    with np.errstate(invalid="ignore"):
+        k = np.floor(p * 100.0 + 0.5)
+        ok = np.isfinite(k) & (k >= 1) & (k <= 99) & (p >= 0.01) & (p <= 0.99) | (p == 0) | (p == 1)
     out = np.empty(p.shape, dtype=object)
     out[ok] = _PERCENT[k[ok].astype(np.int64)]
     rest = np.flatnonzero(~ok)
-    out[rest] = [f"{x:.0%}" for x in p[rest].tolist()]
+    out[rest] = [vocab.format_probability(x) for x in p[rest].tolist()]
     return out
 
 
@@ -96,6 +99,11 @@ def reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_val
         return v if dtype is None else np.asarray(v, dtype=dtype)
 
     rare_rate = np.asarray(why.get("rare_rate", np.full(S, np.nan)), dtype=float)
+    # forecasts are written at the data's decimals (a count as a whole number): vocab.round_to
+    dd = why.get("data_decimals")
+    forecast_all = np.asarray(col("forecast", float), dtype=float)
+    if dd is not None:
+        forecast_all = vocab.round_to(forecast_all, np.asarray(dd))
     status = col("status", object)
     comparator = col("comparator", object)
     kind = col("kind", object)
@@ -137,9 +145,15 @@ def reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_val
 
     need_target = observed | achieved | rare | by_p
     idx = np.flatnonzero(need_target)
+    # the target as a reader writes it: ≥26, ≤26, 保持100 (vocab.COMPARATOR_SIGNS), never ">=26"
     ctgt = np.empty(S, dtype=object)
-    ctgt[idx] = [c + v for c, v in zip(comparator[idx].tolist(),
-                                        _fmt_many(col("target", float)[idx]).tolist())]
+    ctgt_en = np.empty(S, dtype=object)
+    tv = _fmt_many(col("target", float)[idx]).tolist()
+    ctgt[idx] = [vocab.COMPARATOR_SIGNS.get(c, c) + v for c, v in zip(comparator[idx].tolist(), tv)]
+    ctgt_en[idx] = [vocab.COMPARATOR_SIGNS_EN.get(c, c) + (" " if c == "==" else "") + v
+                    for c, v in zip(comparator[idx].tolist(), tv)]
+    unit = np.asarray(["" if u is None or u is pd.NA or str(u) in ("nan", "<NA>") else str(u)
+                       for u in col("unit", object).tolist()], dtype=object)
     ty = np.empty(S, dtype=object)
     ty[idx] = _ints(col("target_year")[idx]) if len(idx) else []
     pct = np.empty(S, dtype=object)
@@ -148,22 +162,36 @@ def reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_val
 
     idx = np.flatnonzero(observed)
     if len(idx):
-        fv = _fmt_many(np.asarray(final_value, dtype=float)[idx])
-        zh[idx] = [f"{'期内累计新增' if i else f'{y}年实测值'} {v}，目标 {g}"
-                   for i, y, v, g in zip(inc[idx], ty[idx], fv, ctgt[idx])]
-        en[idx] = [f"{'additions summed over the plan period' if i else f'{y} observed value'} {v} vs target {g}"
-                   for i, y, v, g in zip(inc[idx], ty[idx], fv, ctgt[idx])]
+        fvals = np.asarray(final_value, dtype=float)[idx]
+        fv = _fmt_many(fvals)
+        gap = _fmt_many(np.abs(col("target", float)[idx] - fvals))
+        met = status[idx] == "met"
+        fy = np.asarray(why.get("first_year", np.zeros(S)), dtype=np.int64)[idx].tolist()
+        zh[idx] = [(f"{first}—{y}年累计新增{v}{u}，{'达到' if m else '未达到'}规划期目标{g}{u}" if i else
+                    f"{y}年实测值{v}{u}，{'达到' if m else '未达到'}目标{g}{u}") + ("" if m else f"，差{d}{u}")
+                   for i, y, v, g, u, m, d, first in zip(inc[idx], ty[idx], fv, ctgt[idx], unit[idx], met, gap, fy)]
+        en[idx] = [(f"{first}–{y} additions {v}" if i else f"{y} observed value {v}")
+                   + f" {'meets' if m else 'misses'} the target {g}" + ("" if m else f" by {d}")
+                   for i, y, v, g, m, d, first in zip(inc[idx], ty[idx], fv, ctgt_en[idx], met, gap, fy)]
 
     idx = np.flatnonzero(achieved)
     if len(idx):
         ly = _ints(col("latest_year")[idx])
         nv = _fmt_many(now_value[idx])
-        pairs = [(f"{'截至' + y + '年累计' if i else y + '年最新值'} {v} 已达目标 {g}"
-                   + (f"；{w}年达标概率 {q}" if hp else ""),
+        fcs = _fmt_many(forecast_all[idx])
+        mzh = labels(col("model", object)[idx], vocab.MODEL["zh"])
+        flag = np.asarray(why.get("reversal", np.zeros(S, bool)), dtype=bool)[idx]
+        thr = f"{REVERSAL_THRESHOLD:.0%}"
+        rz, re_ = words_zh["reversal"], words_en["reversal"]
+        pairs = [(f"{'截至' + y + '年累计' if i else y + '年最新值'}{v}{u}，已达到目标{g}{u}"
+                   + (f"；按{mz}，{w}年预测{f}{u}，达标概率{q}" if hp else "")
+                   + (f"，低于{thr}，{rz.get(c, '')}" if fl else ""),
                    f"{'cumulative' if i else 'latest'} value {v} ({y}) already meets {g}"
-                   + (f"; P(attain in {w}) {q}" if hp else ""))
-                  for i, y, v, g, hp, w, q in zip(inc[idx].tolist(), ly, nv, ctgt[idx], has_p[idx].tolist(),
-                                                  ty[idx], pct[idx])]
+                   + (f"; P(attain in {w}) {q}" if hp else "")
+                   + (f", below {thr}: {re_.get(c, '')}" if fl else ""))
+                  for i, y, v, g, hp, w, q, u, mz, f, fl, c in zip(
+                      inc[idx].tolist(), ly, nv, ctgt[idx], has_p[idx].tolist(), ty[idx], pct[idx],
+                      unit[idx], mzh, fcs, flag.tolist(), comparator[idx].tolist())]
         zh[idx] = [z for z, _ in pairs]
         en[idx] = [e for _, e in pairs]
 
@@ -174,17 +202,17 @@ def reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_val
         en[idx] = [f"only {n} data point(s): no trend" + ("; the log-linear model needs positive values" if np_ else "")
                    for n, np_ in zip(n_points[idx].tolist(), nonpositive[idx])]
 
-    forecast = col("forecast", float)
+    forecast = forecast_all
     idx = np.flatnonzero(rare)
     if len(idx):
         fcs, nv = _fmt_many(forecast[idx]), _fmt_many(now_value[idx])
-        rr = [f"{x:.2g}" for x in rare_rate[idx].tolist()]
-        zh[idx] = [f"稀少事件按泊松计数模型(观测{'年均新增' if i else '年均增加'} {r}，含估计不确定性)，{y}年预测 "
-                   f"{f}{f'(已完成 {v})' if i else ''}，目标 {g}，达标概率 {q}"
-                   for i, r, y, f, v, g, q in zip(inc[idx], rr, ty[idx], fcs, nv, ctgt[idx], pct[idx])]
-        en[idx] = [f"rare events, Poisson count model (observed {r} a year, rate uncertain) gives "
+        rr = [_fmt(x) for x in rare_rate[idx].tolist()]
+        zh[idx] = [f"稀少事件按泊松计数模型(观测年均新增{r}{u}，计入发生率的不确定性)，{y}年预测"
+                   f"{f}{u}{f'(已完成{v}{u})' if i else ''}，目标{g}{u}，达标概率{q}"
+                   for i, r, y, f, v, g, q, u in zip(inc[idx], rr, ty[idx], fcs, nv, ctgt[idx], pct[idx], unit[idx])]
+        en[idx] = [f"rare events, Poisson count model (observed {r} added a year, rate uncertain) gives "
                    f"{f} in {y} vs target {g}; P(attain) {q}"
-                   for r, y, f, g, q in zip(rr, ty[idx], fcs, ctgt[idx], pct[idx])]
+                   for r, y, f, g, q in zip(rr, ty[idx], fcs, ctgt_en[idx], pct[idx])]
 
     idx = np.flatnonzero(by_p)
     if len(idx):
@@ -199,29 +227,58 @@ def reasons(t: pd.DataFrame, fit_reason, has_target_row, unquantified, final_val
         else:
             extra = [""] * len(idx)
         # both languages in one pass over the rows
-        pairs = [(f"按{mz}外推，{y}年预测 {f}{x}，目标 {g}，达标概率 {q}", f"{m} trend gives {f} in {y} vs target {g}; P(attain) {q}")
-                 for mz, m, y, f, x, g, q in zip(mzh, model, ty[idx], fcs, extra, ctgt[idx], pct[idx])]
+        pairs = [(f"按{mz}外推，{y}年预测{f}{u}{x}，目标{g}{u}，达标概率{q}",
+                  f"{m} trend gives {f} in {y} vs target {ge}; P(attain) {q}")
+                 for mz, m, y, f, x, g, ge, q, u in zip(mzh, model, ty[idx], fcs, extra, ctgt[idx], ctgt_en[idx],
+                                                        pct[idx], unit[idx])]
         zh[idx] = [z for z, _ in pairs]
         en[idx] = [e for _, e in pairs]
-
-    # a level that meets its target now but whose trend may take it back below (rule 5): at risk
-    idx = np.flatnonzero(by_p & (status == "at_risk") & (category == "achieved"))
-    if len(idx):
-        heads = [(words_zh["holding"].format(year=y, value=v), words_en["holding"].format(year=y, value=v))
-                 for y, v in zip(_ints(col("latest_year")[idx]), _fmt_many(now_value[idx]))]
-        zh[idx] = [hz + z for (hz, _), z in zip(heads, zh[idx])]
-        en[idx] = [he + e for (_, he), e in zip(heads, en[idx])]
 
     idx = np.flatnonzero(by_ratio)
     if len(idx):
         rs = _fmt_many(col("progress_ratio", float)[idx])
         cats = category[idx]
-        zh[idx] = [(("对数线性模型要求数值为正，无预测区间" if np_ else f"仅 {n} 个数据点，无预测区间")
+        flat = np.asarray(why.get("flat", np.zeros(S, bool)), dtype=bool)[idx]
+        zh[idx] = [((words_zh["flat"] if fl else "对数线性模型要求数值为正，无预测区间" if np_
+                     else f"仅 {n} 个数据点，无预测区间")
                     + f"；按进度比 R={r}（{trend.CATEGORIES_ZH.get(c, c) or '无'}）判断")
-                   for np_, n, r, c in zip(nonpositive[idx], n_points[idx].tolist(), rs, cats)]
-        en[idx] = [(("log-linear needs positive values: no interval" if np_ else f"only {n} points: no interval")
+                   for fl, np_, n, r, c in zip(flat, nonpositive[idx], n_points[idx].tolist(), rs, cats)]
+        en[idx] = [((words_en["flat"] if fl else "log-linear needs positive values: no interval" if np_
+                     else f"only {n} points: no interval")
                     + f"; decided by the progress ratio R={r} ({c or 'none'})")
-                   for np_, n, r, c in zip(nonpositive[idx], n_points[idx].tolist(), rs, cats)]
+                   for fl, np_, n, r, c in zip(flat, nonpositive[idx], n_points[idx].tolist(), rs, cats)]
+
+    # an about-target: the sentence says the threshold it was judged at
+    at = np.asarray(why.get("approx_threshold", np.full(S, np.nan)), dtype=float)
+    idx = np.flatnonzero(np.isfinite(at) & ~no_target)
+    if len(idx):
+        th = _fmt_many(at[idx])
+        zh[idx] = [z + f"；目标为约数，按{vocab.COMPARATOR_SIGNS.get(c, c)}{v}{u}判断(允许±5%)"
+                   for z, c, v, u in zip(zh[idx], comparator[idx].tolist(), th, unit[idx])]
+        en[idx] = [e + f"; an about-target, judged at {vocab.COMPARATOR_SIGNS_EN.get(c, c)}{v} (±5%)"
+                   for e, c, v in zip(en[idx], comparator[idx].tolist(), th)]
+    # a target the start already met: no progress ratio, the margin instead (基期已达标)
+    bm = np.asarray(why.get("baseline_met", np.zeros(S, bool)), dtype=bool) & ~no_target
+    idx = np.flatnonzero(bm)
+    if len(idx):
+        b = np.asarray(why["base"], dtype=float)[idx]
+        by = np.asarray(why["base_year"], dtype=float)[idx]
+        margin = _fmt_many(np.abs(b - col("target", float)[idx]))
+        bs = _fmt_many(b)
+        zh[idx] = [z + f"；基期已达标({int(y)}年{v}{u}，优于目标{margin}{u})" for z, y, v, u, margin in
+                   zip(zh[idx], by.tolist(), bs, unit[idx], margin)]
+        en[idx] = [e + f"; the target was met at the start ({int(y)}: {v}, margin {margin})" for e, y, v, margin in
+                   zip(en[idx], by.tolist(), bs, margin)]
+    # a county without a baseline of its own: its progress starts from its own first value
+    own = np.asarray(why.get("own_start", np.zeros(S, bool)), dtype=bool) & ~no_target & ~insufficient & ~inc
+    idx = np.flatnonzero(own)
+    if len(idx):
+        b = _fmt_many(np.asarray(why["base"], dtype=float)[idx])
+        by = np.asarray(why["base_year"], dtype=float)[idx].astype(np.int64).tolist()
+        zh[idx] = [z + f"；无本地区基期值，进度自{y}年首个观测值{v}{u}起算" for z, y, v, u in
+                   zip(zh[idx], by, b, unit[idx])]
+        en[idx] = [e + f"; no baseline of its own: progress counts from its first value ({y}: {v})" for e, y, v in
+                   zip(en[idx], by, b)]
 
     # the two-point branch already says how many points; every other verdict says it here
     few = (achieved | rest) & (n_points < 3) & ~by_ratio  # achieved/on_track/at_risk/off_track

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..vocab import STATUS_LABELS
+from ..vocab import STATUS_LABELS, status_label
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,19 @@ def label(code: str, lang: str = "zh") -> str:
 
 def colour(code: str) -> str:
     return STATUSES[code].colour
+
+
+def row_label(row, lang: str = "zh") -> str:
+    """The label of one assessment row as every writer shows it: 全市统筹 for a target the plan
+    sets for the city as a whole, 已达标（有回落风险）… with the reversal flag (vocab.status_label)."""
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: d)
+    flag = get("reversal_risk", False)
+    return status_label(str(get("status", "")), lang, basis=str(get("target_basis", "") or ""),
+                        comparator=str(get("comparator", "") or ""),
+                        reversal=bool(flag) if flag is not None and flag == flag else False)
+
+
+def city_wide(table):
+    """Which rows of an assessment table read 全市统筹 (no_target, basis city_only)."""
+    basis = table["target_basis"] if "target_basis" in table else ""
+    return (table["status"] == "no_target") & (basis == "city_only")

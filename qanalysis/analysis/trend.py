@@ -122,6 +122,7 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
         coef = limit_coefficient(base, limit)
 
         elapsed = np.where(inc, plan_years_done / plan_years, years_obs / (target_year - base_year))
+        plan_elapsed = (latest_year - (first_year - 1)) / (target_year - (first_year - 1))
         covered = np.where(inc, cumulative / target, (latest - base) / (target - base))
         covered = np.where(np.isfinite(covered), covered, np.nan)
         elapsed = np.where(np.isfinite(elapsed), elapsed, np.nan)
@@ -144,6 +145,14 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
     # and any value off the target has moved away from it
     keep_at_base = has_target & ~inc & (base == target)  # also ">= 13" from 13: keep
     category = np.where(keep_at_base & two_points, "moving_away", category)
+    # a target the start already met (PM2.5 25 against ≤ 26): no distance to cover, so no
+    # progress ratio nor completion share ("130%", "-43%"); 基期已达标 — it stays achieved while
+    # the latest value meets it, and has moved away from it once it does not
+    base_met = has_target & ~inc & ~keep & np.isfinite(base) & np.select(
+        [comparator == ">=", comparator == "<="], [base >= target, base <= target], False)
+    ratio = np.where(base_met, np.nan, ratio)
+    covered = np.where(base_met, np.nan, covered)
+    category = np.where(base_met & two_points, "moving_away", category)
     category = np.where(has_target & achieved, "achieved", category)
     category = np.where(two_points | (has_target & achieved), category, "").astype(object)
     ratio = np.where(two_points & has_target, ratio, np.nan) + 0.0  # no "-0"
@@ -156,8 +165,11 @@ def progress(*, kind, comparator, direction, lower, upper, target, target_year,
         "cagr_required": np.where(has_target, g_req, np.nan),
         "progress_ratio": ratio,
         "progress_category": category,
-        "time_elapsed_share": np.where(has_target, elapsed, np.nan),
+        # 时间进度, one definition on every page: the share of the plan period (base year →
+        # target year) elapsed at the latest year — for every kind, whatever the start point
+        "time_elapsed_share": np.where(has_target & np.isfinite(elapsed), plan_elapsed, np.nan),
         "distance_covered_share": np.where(has_target, covered, np.nan),
         "pace_required": np.where(has_target, pace_req, np.nan),
         "limit_coefficient": np.where(has_target, np.nan, coef),
+        "baseline_met": base_met,
     }

@@ -13,10 +13,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..vocab import COMPARATOR_SIGNS, DATA_STATUS
+from ..vocab import (COMPARATOR_SIGNS, DATA_STATUS, METHOD_NOTE, MODEL, format_probability, format_value,
+                     status_label)
 from ..data.series_source import delivery_notes
 from ..errors import QAnalysisError
-from ..analysis.status import STATUSES
+from ..analysis.status import STATUSES, city_wide
 from .marks import mark_sentences, share_text  # noqa: F401 — share_text is the tables' too (tx.share_text)
 
 # statuses as a table cell shows them (the long labels carry "(目标年实测)")
@@ -32,6 +33,8 @@ def verdict_text(row) -> str:
     status = str(row["status"])
     if status == "no_target" and str(row.get("target_basis", "")) == "city_only":
         return "全市统筹"
+    if status == "achieved" and bool(row.get("reversal_risk", False)):  # issue 18: the flag goes with 已达标
+        return status_label(status, comparator=str(row.get("comparator", "")), reversal=True)
     return SHORT_STATUS.get(status, status)
 
 ATTENTION = ("missed", "off_track", "at_risk")   # 需关注: worst first
@@ -64,15 +67,8 @@ def num(v, max_decimals: int = 2) -> str:
 
 
 def pct(p) -> str:
-    """A probability as a percentage; under 1% and over 99% said so, not rounded to 0/100."""
-    if not isnum(p):
-        return "—"
-    p = 100 * float(p)
-    if 0 < p < 1:
-        return "<1%"
-    if 99 < p < 100:
-        return ">99%"
-    return f"{p:.0f}%"
+    """A probability as a percentage; under 1% and over 99% said so (vocab.format_probability, as the badges)."""
+    return format_probability(p) if isnum(p) else "—"
 
 
 def with_unit(v, unit, max_decimals: int = 2) -> str:
@@ -80,17 +76,30 @@ def with_unit(v, unit, max_decimals: int = 2) -> str:
     return f"{num(v, max_decimals)}{unit}"
 
 
+def _decimals(row):  # the decimals the row's data are reported in (issue 18: a count whole)
+    return int(row["data_decimals"]) if isnum(row.get("data_decimals")) else 1
+
+
 def forecast_text(row) -> str:
-    """A forecast with one decimal at most: it is an estimate, not a count."""
-    return with_unit(row["forecast"], row["unit"], 1)
+    """A forecast at the decimals of the data (vocab.format_value): 2.76 data give 2.76, counts whole."""
+    unit = row["unit"] if isinstance(row["unit"], str) else ""
+    return f"{format_value(row['forecast'], _decimals(row))}{unit}"
 
 
 def band_text(row, level: int = 95) -> str:
-    """``88.1～92.3``; '' when there is no interval or it has no width."""
+    """``88.1～92.3`` at the data's decimals; '' when there is no interval or it has no width once
+    rounded; ``达上限100`` when the whole interval lies at a bound (it is not "no interval")."""
     lo, hi = row[f"pi{level}_low"], row[f"pi{level}_high"]
-    if not (isnum(lo) and isnum(hi)) or abs(float(hi) - float(lo)) < 1e-9:
+    if not (isnum(lo) and isnum(hi)):
         return ""
-    return f"{num(lo, 1)}～{num(hi, 1)}"
+    d = _decimals(row)
+    a, b = format_value(lo, d), format_value(hi, d)
+    if a == b:
+        for col, word in (("upper_bound", "达上限"), ("lower_bound", "达下限")):
+            if isnum(bound := row.get(col)) and abs(float(lo) - float(bound)) < 1e-9 and abs(float(hi) - float(bound)) < 1e-9:
+                return f"{word}{format_value(bound, d)}"
+        return ""
+    return f"{a}～{b}"
 
 
 def target_text(row, unit: bool = True) -> str:
@@ -172,10 +181,12 @@ def status_counts(rows: pd.DataFrame) -> dict[str, int]:
 def counts_sentence(rows: pd.DataFrame) -> str:
     """已达标22项，进度正常2项，……(statuses with none left out)."""
     c = status_counts(rows)
+    wide = int(city_wide(rows).sum())  # issue 18: 全市统筹 is not 无量化目标
+    c["no_target"] -= wide
     parts = [f"{SHORT_STATUS[s]}{c[s]}项" for s in ("met", "achieved", "on_track", "at_risk",
                                                      "off_track", "missed", "insufficient_data",
                                                      "no_target") if c[s]]
-    return "，".join(parts)
+    return "，".join(parts + ([f"全市统筹{wide}项"] if wide else []))
 
 
 def good_share(rows: pd.DataFrame) -> float:
@@ -327,7 +338,9 @@ def indicator_sentence(assessment, row) -> str:
         total = "累计" if kind == "increment" else ""
         band = band_text(row)
         band = f"（95%预测区间{band}）" if band else ""
-        parts.append(f"按近年线性趋势外推，{ty}年预计{total}{forecast_text(row)}{band}，"
+        how = ("按近年线性趋势外推" if str(row.get("model", "linear")) == "linear"  # the model the row used
+               else f"按{MODEL['zh'].get(str(row['model']), str(row['model']))}")
+        parts.append(f"{how}，{ty}年预计{total}{forecast_text(row)}{band}，"
                      f"达标概率{pct(row['p_attain'])}")
     elif status != "missed":
         parts.append(str(row["status_reason"]).replace(",", "，").replace(";", "；"))
@@ -419,14 +432,7 @@ def versus_city_paragraph(assessment, region: str) -> str:
 
 
 # ---------------------------------------------------------------- data and method notes
-METHOD_TEXT = [
-    "预测方法：对各指标年度数据拟合线性趋势（最小二乘法），外推至目标年，按t分布给出80%和95%预测区间，"
-    "并据此计算达到目标的概率（达标概率）。新增类指标预测各年新增量并与已完成部分累加。"
-    "数据点少于3个时不给预测区间。",
-    "评价规则：目标年已有实测的，按实测判断“已实现”或“未实现”；最新值已达到目标的为“已达标”；"
-    "其余按达标概率判断——不低于80%为“进度正常”，40%～80%为“存在风险”，低于40%为“进度滞后”；"
-    "无预测区间时按进度比（实际增速与所需增速之比）判断。规划未给出量化目标的只分析趋势。",
-]
+METHOD_TEXT = list(METHOD_NOTE)  # the rules in words live beside the labels (vocab.METHOD_NOTE, docs/methods.md)
 
 
 def deck_note_paragraphs(assessment, rows: pd.DataFrame) -> list[str]:

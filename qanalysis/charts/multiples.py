@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from . import theme
 from ..errors import QAnalysisError
-from ..analysis.status import label as status_label
+from ..analysis.status import row_label
 from .frame import _badge, _chart_note, _finish, _new_figure, _ordered_legend
 from .text import _category_label, _isnum, _name, _pct, _region_name, _tx, _unit, _wrap, short_name
 from .trajectory import _draw_trajectory
@@ -73,7 +73,7 @@ def small_multiples(assessment, region: str, category: str, lang: str = "zh") ->
             title = "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
         ax.set_title(title, loc="left", fontsize=sizes["title"], fontweight=theme.strong(), pad=sizes["pad"])
         unit = _unit(row["unit"], lang)
-        badge = status_label(str(row["status"]), lang)
+        badge = row_label(row, lang)
         if _isnum(row.get("p_attain")) and str(row["status"]) not in ("no_target", "insufficient_data"):
             badge += f" {_pct(row['p_attain'])}"
         _badge(ax, 0.0, 1.02, str(row["status"]), badge, sizes["badge"], ha="left")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QAnalysisError
-from ..vocab import CHART_WORDS, COMPARATOR_SIGNS, UNITS_EN, format_number
+from ..vocab import CHART_WORDS, COMPARATOR_SIGNS, UNITS_EN, format_number, format_probability, format_value
 
 
 def _tx(lang: str) -> dict:
@@ -34,7 +34,21 @@ def _with_unit(v: float, unit: str, lang: str) -> str:
 
 
 def _pct(p: float) -> str:
-    return "—" if p is None or pd.isna(p) else f"{100 * float(p):.0f}%"
+    """P(attain) as the status sentence writes it ("<1%", never a badge 0% beside a text <1%)."""
+    return format_probability(p)
+
+
+def value_text(v, row=None, lang: str = "zh", with_unit: bool = True) -> str:
+    """A forecast or interval end on a chart: the one rule (vocab.format_value) — at the
+    decimals the row's data are reported in (``data_decimals``), a count as a whole number."""
+    d = None
+    if row is not None and _isnum(row.get("data_decimals")):
+        d = int(row["data_decimals"])
+    txt = format_value(v, d)
+    if not with_unit or row is None:
+        return txt
+    u = _unit(row.get("unit"), lang)
+    return f"{txt}{u}" if u in ("", "%") or lang == "zh" else f"{txt} {u}"
 
 
 def _target_text(row: pd.Series, lang: str) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import theme
-from ..analysis.status import label as status_label
+from ..analysis.status import row_label
 from .frame import _badge, _chart_note, _finish, _new_figure, _ordered_legend
 from .text import _isnum, _name, _pct, _quantified, _region_name, _row, _target_text, _tx, _unit, _with_unit, _wrap
 
@@ -199,7 +199,7 @@ def _draw_trajectory(ax, assessment, row: pd.Series, lang: str, compact: bool,
 
 def _status_text(row: pd.Series, lang: str) -> str:
     code = str(row["status"])
-    txt = status_label(code, lang)
+    txt = row_label(row, lang)
     if _isnum(row.get("p_attain")) and code not in ("no_target", "insufficient_data"):
         txt += f"  {_tx(lang)['p_attain']} {_pct(row['p_attain'])}"
     return txt

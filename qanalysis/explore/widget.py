@@ -34,7 +34,7 @@ import traceback
 import pandas as pd
 
 from ..errors import QAnalysisError
-from ..analysis.status import STATUSES
+from ..analysis.status import STATUSES, row_label
 from . import page, tables
 
 TREND, COMPARE, DIAGNOSTICS = "trend", "compare", "diagnostics"
@@ -420,7 +420,7 @@ class Explorer:
         for i in indicators:
             r = sub.loc[i]
             unit = f"({r['unit']})" if str(r["unit"] or "") else ""
-            status = STATUSES[str(r["status"])].zh if str(r["status"]) in STATUSES else str(r["status_zh"])
+            status = row_label(r) if str(r["status"]) in STATUSES else str(r["status_zh"])  # 全市统筹, the flag
             out.append((f"{r['category']} | {r['name_zh']}{unit} · {status}", i))
         return out
 

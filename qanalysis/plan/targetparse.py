@@ -25,6 +25,17 @@ _GE = ("≥", ">=", "以上", "不低于", "不少于", "至少", "力争")
 _LE = ("≤", "<=", "以下", "以内", "不高于", "不超过", "控制在")
 _KEEP = ("保持", "稳定在", "维持")
 _APPROX = ("约", "左右", "大约")
+# "约 20" / "20 左右" is met within this share of the number: ≥ 19 for "约 20 (≥)", ≤ 21 for "约 20 (≤)"
+APPROX_TOLERANCE = 0.05
+
+
+def approx_threshold(value, comparator):
+    """The value an about-target is judged at: 5% short of it in the good direction."""
+    import numpy as np  # lazy: the parser itself needs no numpy
+
+    v = np.asarray(value, dtype=float)
+    c = np.asarray(comparator, dtype=object)
+    return np.where(c == ">=", v * (1 - APPROX_TOLERANCE), np.where(c == "<=", v * (1 + APPROX_TOLERANCE), v))
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 

@@ -22,11 +22,11 @@ import pandas as pd
 
 from .. import load
 from ..analysis.assess import assess
-from ..analysis.status import STATUS_ORDER, STATUSES, label
+from ..analysis.status import STATUS_ORDER, STATUSES, city_wide, label, row_label
 from ..charts import plots
 from ..data.series_source import delivery_notes
 from ..fingerprint import stat_key
-from ..vocab import DATA_BASIS, DATA_STATUS, REPORT_VIEW_HEADERS
+from ..vocab import CITY_WIDE_LABEL, DATA_BASIS, DATA_STATUS, REPORT_VIEW_HEADERS
 
 _CACHE: dict = {}
 _TIMING: dict[str, float] = {}   # seconds by step of the report now running in this kernel
@@ -168,8 +168,11 @@ def report_timing(charts) -> dict:
 def headline_counts(table, region: str, lang: str = "zh"):
     """How many indicators of ``region`` are in each status (every status listed, zeros kept)."""
     sub = table[table["region"] == region]
-    counts = sub["status"].value_counts()
+    wide = city_wide(sub)  # 全市统筹 is counted apart from 无量化目标
+    counts = sub["status"].where(~wide, "city_wide").value_counts()
     rows = [{"status": s, "label": label(s, lang), "count": int(counts.get(s, 0))} for s in STATUS_ORDER]
+    rows.append({"status": "city_wide", "label": CITY_WIDE_LABEL[0 if lang == "zh" else 1],
+                 "count": int(counts.get("city_wide", 0))})
     out = pd.DataFrame(rows)
     total = pd.DataFrame([{"status": "total", "label": "合计" if lang == "zh" else "total",
                            "count": int(len(sub))}])
@@ -222,7 +225,7 @@ def data_note(table, region: str | None = None, lang: str = "zh") -> str:
 def assessment_view(table, region: str, lang: str = "zh"):
     """The assessment table of one region with the columns a reader needs, labelled."""
     sub = table[table["region"] == region].copy()
-    sub["status_label"] = [label(s, lang) for s in sub["status"]]
+    sub["status_label"] = [row_label(r, lang) for _, r in sub.iterrows()]
     if lang == "zh":
         sub["data_status"] = sub["data_status"].map(lambda d: DATA_STATUS["zh"].get(d, d))
     # an increment's target is the sum of the plan years' additions: show that sum, not one year's
