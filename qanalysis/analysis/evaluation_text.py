@@ -210,7 +210,7 @@ def _counts_text(c: dict) -> str:
              f"暂无数据{c['no_data']}项"]
     if c["not_assessable"]:
         parts.append(f"无法评价{c['not_assessable']}项")
-    rate = "—" if not _isnum(c["rate"]) else f"{num(100 * c['rate'], 1)}%"
+    rate = "暂无法计算（尚无完成值）" if not _isnum(c["rate"]) else f"{num(100 * c['rate'], 1)}%"
     return "、".join(parts) + f"，完成率{rate}"
 
 

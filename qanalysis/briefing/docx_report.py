@@ -24,6 +24,7 @@ from docx.shared import Cm, Pt
 from .. import atomic
 from ..vocab import DATA_STATUS
 from ..analysis.status import STATUSES
+from . import evaluation as ev_front
 from . import text as tx
 from .table import baseline_status, header as table_header, mark, table_note, value_marks
 from .charts import ChartProvider
@@ -244,7 +245,10 @@ def build_docx(assessment, region: str, charts: ChartProvider | None = None):
     _page_setup(first, landscape=False)
     _page_number_footer(first)
 
-    _title(doc, assessment, region)
+    if ev_front.over(assessment):  # the period is over: an evaluation report (briefing/evaluation.py)
+        ev_front.docx_front(doc, assessment, region)
+    else:
+        _title(doc, assessment, region)
     _heading(doc, "一、总体情况", 1)
     for para in tx.overview_paragraphs(assessment, region, with_note=False):  # the title shows it
         _body(doc, para)

@@ -29,6 +29,7 @@ from .. import atomic
 from ..vocab import DATA_STATUS
 from ..analysis.status import STATUSES
 from . import text as tx
+from . import evaluation as ev_front
 from .charts import ChartProvider
 
 FONT = "微软雅黑"
@@ -366,8 +367,11 @@ def build_pptx(assessment, region: str, charts: ChartProvider | None = None) -> 
     upto = tx.data_up_to(rows)
     by_status = rows["data_status"].astype(str).value_counts()
     status = "、".join(f"{DATA_STATUS['zh'].get(k, k) or '无数据'}{v}项" for k, v in by_status.items())
-    title_slide(deck, assessment, f"{name}指标监测",
-                [f"数据截至{upto}年" if upto else "暂无年度数据", f"数据性质：{status}"], ill)
+    if ev_front.over(assessment):  # the period is over: the evaluation first (briefing/evaluation.py)
+        ev_front.pptx_front(deck, assessment, region, title_slide)
+    else:
+        title_slide(deck, assessment, f"{name}指标监测",
+                    [f"数据截至{upto}年" if upto else "暂无年度数据", f"数据性质：{status}"], ill)
     overview_slide(deck, assessment, region)
     for img in charts.heatmap_pages():
         chart_slide(deck, img.title, img)

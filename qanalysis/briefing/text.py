@@ -399,8 +399,9 @@ def versus_city_paragraph(assessment, region: str) -> str:
     vs = versus_city(assessment, region)
     s = (f"{name}有量化目标且可判断的指标中，已达标或进度正常的占{good_share(rows):.0%}，"
          f"{city_name}为{good_share(city_rows):.0%}。")
-    worse = vs[~vs["better"]]["name_zh"].tolist()
-    better = vs[vs["better"]]["name_zh"].tolist()
+    better_mask = vs["better"].astype(bool)  # an empty frame's object column would select columns
+    worse = vs.loc[~better_mask, "name_zh"].tolist()
+    better = vs.loc[better_mask, "name_zh"].tolist()
     if better:
         s += f"评价好于全市的有{len(better)}项：{'、'.join(better[:5])}{'等' if len(better) > 5 else ''}。"
     if worse:

@@ -44,6 +44,7 @@ from typing import Iterable, Sequence
 from .. import config
 from ..atomic import write_text
 from ..errors import QAnalysisError, UsageError
+from ..analysis.evaluation import parse_as_of
 from ..fingerprint import code_sha, data_fingerprint, file_sha
 from .inputs import data_basis, prepare_if_stale
 from .jobs import CODE_RE, excerpt, now
@@ -221,7 +222,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
                 notebook: str | os.PathLike = config.COUNTY_REPORT_NOTEBOOK,
                 timeout: float = 600, resume: bool = False, scheduler: str | None = None,
                 lang: str = "zh", progress: bool = True, summary: bool = True,
-                charts: bool = False) -> RunSummary:
+                charts: bool = False, as_of=None) -> RunSummary:
     """Run ``notebook`` once per region into ``out_dir/<region>/``; write the manifest.
 
     ``timeout`` is the wall-clock limit of one report, in seconds. Arguments and
@@ -230,7 +231,9 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
     ``manifest.json`` is rewritten after every region; when stopped (Ctrl-C,
     SIGTERM) the finished regions are kept and :class:`BatchInterrupted` raised.
     ``charts``: also every chart as PNG 300 dpi + SVG in ``<region>/charts/`` (on demand: slow).
+    ``as_of``: the evaluation date passed to the notebook (default today, docs/evaluation.md).
     """
+    as_of = parse_as_of(as_of).isoformat()
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r}: must be 'zh' or 'en'")
     timeout = _positive_seconds(timeout)
@@ -254,7 +257,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
             print(f"qanalysis reports: removed {len(swept)} leftover(s) of killed batches: "
                   f"{', '.join(swept)}", file=sys.stderr)
         return _run_locked(asked, jobs, out_dir, data_dir, notebook, timeout, resume, scheduler,
-                           lang, progress, summary, charts)
+                           lang, progress, summary, charts, as_of)
     finally:
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
@@ -262,13 +265,13 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
 
 
 def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: float, resume,
-                scheduler, lang, progress, summary, charts=False) -> RunSummary:
+                scheduler, lang, progress, summary, charts=False, as_of="") -> RunSummary:
     data_dir_s = str(Path(data_dir).resolve()) if data_dir else ""
     started, t0 = now(), time.monotonic()
 
     fp = data_fingerprint(data_dir)
     key = {"data_sha256": fp["sha256"], "notebook_sha256": file_sha(notebook), "lang": lang,
-           "code_sha256": code_sha()}
+           "code_sha256": code_sha(), "as_of": as_of}
     previous = _read_manifest(out_dir)
     same_inputs = bool(previous) and previous.get("key") == key
     kept: dict[str, dict] = dict(previous.get("regions", {})) if same_inputs else {}
@@ -290,7 +293,7 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
     n_jobs = max(1, min(int(jobs or os.cpu_count() or 1), max(1, len(todo))))
     base_job = {"type": "report", "notebook": str(notebook), "out_dir": str(out_dir),
                 "data_dir": data_dir_s, "lang": lang, "timeout": float(timeout),
-                "chart_files": "png,svg" if charts else ""}
+                "chart_files": "png,svg" if charts else "", "as_of": as_of}
     job_list = [dict(base_job, region=c, region_name=n) for c, n in todo]
 
     results: dict[str, dict] = {}  # regions finished in this run
