@@ -69,7 +69,7 @@ def period_over(target_year: int, as_of) -> bool:
 
 
 def _num(table, col) -> np.ndarray:
-    return pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
 def _supplied(table: pd.DataFrame, data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

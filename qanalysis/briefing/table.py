@@ -56,6 +56,11 @@ def header(assessment, years: list[int]) -> list[str]:
             *[f"{y}年" for y in years], f"{plan.target_year}年预计\n（95%区间）", "达标\n概率", "评价"]
 
 
+def _over(assessment) -> bool:
+    t = assessment.table
+    return "period_over" in t.columns and bool(t["period_over"].any())
+
+
 def table_note(assessment, rows) -> str:
     """The note under the table: what the marks mean and how to read the columns."""
     plan = assessment.data.plan
@@ -65,7 +70,9 @@ def table_note(assessment, rows) -> str:
             f"带“{tx.MARK_PROVISIONAL}”的为初步数据；带“{tx.MARK_PRO_RATA}”的目标为按权重分解的示例目标，"
             "并非县级正式目标。2. 新增类指标（名称标“新增”）"
             f"{span}各列为{plan.first_year}年起的累计新增，目标为规划期累计新增；其基期值为上一规划期新增数，仅作参考。"
-            f"3. {plan.target_year}年预计为线性趋势外推值，括号内为95%预测区间；"
-            "达标概率为按预测区间计算的达到目标的概率。"
+            + (f"3. 规划期已结束（终期评估）：不再给出{plan.target_year}年预测值、预测区间和达标概率，"
+               "评价为按实测完成值的完成情况（见表1）。" if _over(assessment) else
+               f"3. {plan.target_year}年预计为线性趋势外推值，括号内为95%预测区间；"
+               "达标概率为按预测区间计算的达到目标的概率。")
             + ("4. 目标值为“不分解”的，是全市整体目标，数量过少不分解到县（市、区），评价栏记为“全市统筹”，只分析趋势。"
                if (rows["target_basis"].astype(str) == "city_only").any() else ""))

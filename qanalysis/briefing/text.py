@@ -483,6 +483,8 @@ def influence_sentences(assessment, region: str) -> list[tuple[str, str]]:
     """
     from ..analysis.detail import detail, influence_sentence  # statsmodels: only for this appendix
 
+    if "period_over" in assessment.table.columns and bool(assessment.table["period_over"].any()):
+        return []  # after the period a verdict rests on the final value, not on a trend (docs/evaluation.md)
     out = []
     for _, r in attention(region_rows(assessment, region)).iterrows():
         try:
