@@ -232,7 +232,7 @@ def completion_table(rows: pd.DataFrame, band: float) -> pd.DataFrame:
     for _, r in rows.iterrows():
         verdict = r["verdict_zh"] if not r["provisional"] or r["verdict"] in ("no_data", "not_assessable") \
             else f"初步判断：{r['verdict_zh']}"
-        body.append([r["category"] + ("" if r["core"] else "（正文目标）"), r["name_zh"], r["unit"],
+        body.append([r["category"] + ("" if r["core"] else "（正文）"), r["name_zh"], r["unit"],
                      num(r["baseline"]), target_text(r), final_text(r), verdict, r["gap_zh"] or "—",
                      pct(r["completion_degree"]), data_status_zh(r), r["note_zh"]])
     return pd.DataFrame(body, columns=COMPLETION_HEADERS)

@@ -238,7 +238,8 @@ def build_docx(assessment, region: str, charts: ChartProvider | None = None):
     doc = Document()
     _setup_styles(doc)
     props = doc.core_properties
-    props.title = f"{assessment.data.plan.name_zh} · {tx.region_name(assessment, region)} · 指标监测报告"
+    props.title = f"{assessment.data.plan.name_zh} · {tx.region_name(assessment, region)} · " + (
+        "实施情况终期评估" if ev_front.over(assessment) else "指标监测报告")
     props.author = "qanalysis"
     props.language = "zh-CN"
     first = doc.sections[0]

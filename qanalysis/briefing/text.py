@@ -397,8 +397,9 @@ def versus_city_paragraph(assessment, region: str) -> str:
     name = region_name(assessment, region)
     city_name = region_name(assessment, city_code(assessment))
     vs = versus_city(assessment, region)
-    s = (f"{name}有量化目标且可判断的指标中，已达标或进度正常的占{good_share(rows):.0%}，"
-         f"{city_name}为{good_share(city_rows):.0%}。")
+    share = lambda x: f"{x:.0%}" if math.isfinite(x) else "—（暂无可判断的指标）"  # noqa: E731
+    s = (f"{name}有量化目标且可判断的指标中，已达标或进度正常的占{share(good_share(rows))}，"
+         f"{city_name}为{share(good_share(city_rows))}。")
     better_mask = vs["better"].astype(bool)  # an empty frame's object column would select columns
     worse = vs.loc[~better_mask, "name_zh"].tolist()
     better = vs.loc[better_mask, "name_zh"].tolist()

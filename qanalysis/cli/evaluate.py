@@ -38,9 +38,9 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    from .. import load
-    from ..analysis.assess import assess
-    from ..analysis.evaluation import CSV_COLUMNS, evaluate, parse_as_of
+    from .. import load  # lazy, as every command: `qanalysis --help` stays fast
+    from ..analysis.assess import assess  # lazy: see above
+    from ..analysis.evaluation import CSV_COLUMNS, evaluate, parse_as_of  # lazy: see above
 
     as_of = parse_as_of(args.as_of)
     data = load(plan=args.plan) if args.plan and not args.data else load_data(args)
