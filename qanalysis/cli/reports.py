@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 import math
 import sys
 
@@ -63,7 +64,7 @@ def run(args) -> int:
                         data_dir=args.data_dir, notebook=args.notebook, timeout=args.timeout,
                         resume=args.resume, scheduler=args.scheduler, lang=args.lang,
                         progress=not args.no_progress, summary=not args.no_summary, charts=args.charts,
-                        as_of=args.as_of)
+                        as_of=args.as_of or date.today())
     except BatchInterrupted as exc:
         print(f"qanalysis reports: {exc}", file=sys.stderr)
         return exc.exit_code

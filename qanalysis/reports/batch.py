@@ -231,9 +231,10 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
     ``manifest.json`` is rewritten after every region; when stopped (Ctrl-C,
     SIGTERM) the finished regions are kept and :class:`BatchInterrupted` raised.
     ``charts``: also every chart as PNG 300 dpi + SVG in ``<region>/charts/`` (on demand: slow).
-    ``as_of``: the evaluation date passed to the notebook (default today, docs/evaluation.md).
+    ``as_of``: the evaluation date passed to the notebook (docs/evaluation.md); None: the
+    monitoring report (``qanalysis reports`` passes today).
     """
-    as_of = parse_as_of(as_of).isoformat()
+    as_of = parse_as_of(as_of).isoformat() if as_of else ""
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r}: must be 'zh' or 'en'")
     timeout = _positive_seconds(timeout)

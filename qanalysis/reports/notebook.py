@@ -37,13 +37,13 @@ def load_assessment(data_dir: str | os.PathLike | None = None, as_of: str | None
 
     A warm report kernel runs many regions; loading and assessing once saves
     most of the per-report time. The cache key is every data file's path,
-    modification time and size, and the as-of date (``""``/None: today; after the plan's
-    target year the assessment is a final evaluation, docs/evaluation.md).
+    modification time and size, and the as-of date (``""``/None: the monitoring assessment;
+    a date after the plan's target year makes it a final evaluation, docs/evaluation.md).
     """
     t0 = time.perf_counter()
     _TIMING.clear()  # a new report begins with its data
     data_dir = data_dir or None
-    as_of = parse_as_of(as_of or None)
+    as_of = parse_as_of(as_of) if as_of else None
     key = (str(data_dir), stat_key(data_dir), as_of)
     hit = _CACHE.get("assessment")
     if hit is not None and hit[0] == key:
