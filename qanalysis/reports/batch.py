@@ -38,6 +38,7 @@ import signal
 import sys
 import threading
 import time
+import tomllib
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -265,6 +266,25 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
         lock.release()
 
 
+def _report_kind(as_of: str, data_dir) -> str:
+    """"evaluation" when ``as_of`` is past the plan's target year, else "monitoring": the reports
+    differ in kind, not by the day (a rerun the next day resumes; one across the year end does not)."""
+    if not as_of:
+        return "monitoring"
+    folder = Path(data_dir) if data_dir else config.PROCESSED_DIR / config.plan_dir().name
+    if not (folder / "plan.json").exists():
+        folder = folder / config.plan_dir().name
+    try:
+        target_year = int(json.loads((folder / "plan.json").read_text(encoding="utf-8"))["plan"]["target_year"])
+    except (OSError, ValueError, KeyError, TypeError):  # no processed plan here: the plan folder's
+        try:
+            toml = tomllib.loads((config.plan_dir() / "plan.toml").read_text(encoding="utf-8"))
+            target_year = int(toml["target_year"])
+        except (OSError, ValueError, KeyError, TypeError, tomllib.TOMLDecodeError):
+            return f"as_of {as_of}"  # unknown plan: the date itself
+    return "evaluation" if int(as_of[:4]) > target_year else "monitoring"
+
+
 def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: float, resume,
                 scheduler, lang, progress, summary, charts=False, as_of="") -> RunSummary:
     data_dir_s = str(Path(data_dir).resolve()) if data_dir else ""
@@ -272,7 +292,7 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
 
     fp = data_fingerprint(data_dir)
     key = {"data_sha256": fp["sha256"], "notebook_sha256": file_sha(notebook), "lang": lang,
-           "code_sha256": code_sha(), "as_of": as_of}
+           "code_sha256": code_sha(), "report_kind": _report_kind(as_of, data_dir)}
     previous = _read_manifest(out_dir)
     same_inputs = bool(previous) and previous.get("key") == key
     kept: dict[str, dict] = dict(previous.get("regions", {})) if same_inputs else {}
