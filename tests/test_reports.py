@@ -99,7 +99,7 @@ def test_failures_resume_and_atomic_rerun(data_dir, tmp_path, behaviour, capsys)
     behaviour({"330302": "fail", "330303": "hang"})
     rc = cli.main(["reports", "--data-dir", str(data_dir), "--out", str(out), "--notebook",
                    str(FIX / "mixed.ipynb"), "--timeout", "5", "--jobs", "2", "--no-progress",
-                   "--no-summary"])
+                   "--no-summary", "--as-of", "2025-06-30"])  # a monitoring run, as _run's below
     err = capsys.readouterr().err
     assert rc == 1
     m = _manifest(out)

@@ -287,7 +287,7 @@ def shipped(dataset):
     try:
         qanalysis.load = lambda **kw: dataset  # the in-memory build of the shipped raw files
         with contextlib.redirect_stdout(buf):
-            assert cli.main(["assess", "--csv"]) == 0
+            assert cli.main(["assess", "--csv", "--as-of", "2025-06-30"]) == 0
     finally:
         qanalysis.load = orig
     return pd.read_csv(io.StringIO(buf.getvalue()), dtype={"region": str})

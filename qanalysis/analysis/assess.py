@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import atomic, vocab
-from . import attainment, counts, trend
+from . import attainment, counts, evaluation, trend
 from . import forecast as fc
 from ..data.series_source import source_columns
 from ..dataset import Dataset
@@ -446,8 +446,12 @@ class Assessment:
         return write_workbook(self, path, lang)
 
 
-def assess(data: Dataset, model: str = "linear", regions=None) -> Assessment:
-    """Assess every (region, indicator) of ``data``; see docs/architecture.md for the columns."""
+def assess(data: Dataset, model: str = "linear", regions=None, as_of=None) -> Assessment:
+    """Assess every (region, indicator) of ``data``; see docs/architecture.md for the columns.
+
+    ``as_of`` (a date or ``YYYY-MM-DD``; the CLI passes today): once the plan period is over
+    the rows are final evaluations (:func:`.evaluation.finalize`). None: the monitoring table,
+    as the library has always returned it."""
     # stdlib, needed only on this path
     import gc
 
@@ -460,6 +464,8 @@ def assess(data: Dataset, model: str = "linear", regions=None) -> Assessment:
     finally:
         if was_enabled:
             gc.enable()
+    if as_of is not None:
+        table = evaluation.finalize(table, data, as_of)
     return Assessment(table=table, data=data, model=model, panel=panel)
 
 

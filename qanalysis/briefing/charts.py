@@ -192,7 +192,10 @@ class ChartProvider:
         out = []
         for page in pages:
             def draw(page=page):
-                fig = heatmap(self.assessment, "p_attain", self.lang, category=page)
+                # after the period there is no probability: the verdicts (docs/evaluation.md)
+                value = "status" if "period_over" in self.assessment.table and \
+                    bool(self.assessment.table["period_over"].any()) else "p_attain"
+                fig = heatmap(self.assessment, value, self.lang, category=page)
                 return fig, fig.get_suptitle()
 
             out.append(self._image(("heatmap", *page), draw))

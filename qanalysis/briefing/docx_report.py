@@ -24,6 +24,7 @@ from docx.shared import Cm, Pt
 from .. import atomic
 from ..vocab import DATA_STATUS
 from ..analysis.status import STATUSES
+from . import evaluation as ev_front
 from . import text as tx
 from .table import baseline_status, header as table_header, mark, table_note, value_marks
 from .charts import ChartProvider
@@ -237,14 +238,18 @@ def build_docx(assessment, region: str, charts: ChartProvider | None = None):
     doc = Document()
     _setup_styles(doc)
     props = doc.core_properties
-    props.title = f"{assessment.data.plan.name_zh} · {tx.region_name(assessment, region)} · 指标监测报告"
+    props.title = f"{assessment.data.plan.name_zh} · {tx.region_name(assessment, region)} · " + (
+        "实施情况终期评估" if ev_front.over(assessment) else "指标监测报告")
     props.author = "qanalysis"
     props.language = "zh-CN"
     first = doc.sections[0]
     _page_setup(first, landscape=False)
     _page_number_footer(first)
 
-    _title(doc, assessment, region)
+    if ev_front.over(assessment):  # the period is over: an evaluation report (briefing/evaluation.py)
+        ev_front.docx_front(doc, assessment, region)
+    else:
+        _title(doc, assessment, region)
     _heading(doc, "一、总体情况", 1)
     for para in tx.overview_paragraphs(assessment, region, with_note=False):  # the title shows it
         _body(doc, para)

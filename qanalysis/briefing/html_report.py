@@ -18,6 +18,7 @@ from ..analysis.status import STATUSES
 from ..charts import plots
 from ..vocab import DATA_STATUS
 from . import text as tx
+from . import evaluation as ev_front
 from .charts import ChartImage, ChartProvider
 from .docx_report import chinese_count
 from .table import baseline_status, header, mark, table_note, value_marks
@@ -49,7 +50,10 @@ def figure(image: ChartImage, width_px: int, caption: str) -> str:
 # ---------------------------------------------------------------- sections
 
 def title_block(assessment, region: str) -> str:
-    """Title (规划名 / 地区指标监测报告), 数据截至 and data status, the 示例数据 statement."""
+    """Title (规划名 / 地区指标监测报告), 数据截至 and data status, the 示例数据 statement;
+    once the period is over the evaluation's title, summary and completion table."""
+    if ev_front.over(assessment):
+        return ev_front.html_front(assessment, region)
     rows = tx.region_rows(assessment, region)
     plan = assessment.data.plan
     upto = tx.data_up_to(rows)

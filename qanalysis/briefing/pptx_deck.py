@@ -29,6 +29,7 @@ from .. import atomic
 from ..vocab import DATA_STATUS
 from ..analysis.status import STATUSES
 from . import text as tx
+from . import evaluation as ev_front
 from .charts import ChartProvider
 
 FONT = "微软雅黑"
@@ -265,7 +266,7 @@ def key_figures(assessment, row) -> list[list[str]]:
     now = (f"{plan.first_year}年起累计" if inc else f"{int(row['latest_year'])}年") if tx.isnum(
         row["latest_year"]) else "最新值"
     band = tx.band_text(row)
-    return [
+    figures = [
         ["基期值", "—" if inc or not tx.isnum(row["baseline"]) else
          f"{tx.with_unit(row['baseline'], unit)}（{int(row['baseline_year'])}年）"],
         [now, tx.with_unit(row["cumulative"] if inc else row["latest"], unit)],
@@ -275,6 +276,9 @@ def key_figures(assessment, row) -> list[list[str]]:
         ["达标概率", tx.pct(row["p_attain"])],
         ["评价", tx.SHORT_STATUS.get(str(row["status"]), str(row["status"]))],
     ]
+    if str(row.get("evaluation_verdict") or ""):  # after the period: no forecast rows (docs/evaluation.md)
+        return figures[:3] + [["评价", str(row["status_zh"])]]
+    return figures
 
 
 def indicator_slide(deck: DeckBuilder, assessment, region: str, indicator: str, charts: ChartProvider,
@@ -284,6 +288,8 @@ def indicator_slide(deck: DeckBuilder, assessment, region: str, indicator: str, 
     row = t[(t["region"].astype(str) == str(region)) & (t["indicator"].astype(str) == str(indicator))].iloc[0]
     img = charts.trajectory(region, indicator)
     status = tx.SHORT_STATUS.get(str(row["status"]), str(row["status"]))
+    if str(row.get("evaluation_verdict") or ""):  # after the period: the evaluation's word
+        status = str(row["status_zh"])
     sub = tx.region_name(assessment, region) + (f"　·　需关注指标 {counter}" if counter else "")
     s = deck.slide(f"{row['name_zh']}：{status}", img.illustrative or bool(row["has_illustrative"]),
                    subtitle=sub)
@@ -362,12 +368,16 @@ def build_pptx(assessment, region: str, charts: ChartProvider | None = None) -> 
     name = tx.region_name(assessment, region)
     ill = bool(rows["has_illustrative"].any())
     plan = assessment.data.plan
-    deck = DeckBuilder(f"{plan.name_zh} · {name}指标监测" + ("　|　含示例数据" if ill else ""))
+    kind = "实施情况终期评估" if ev_front.over(assessment) else "指标监测"
+    deck = DeckBuilder(f"{plan.name_zh} · {name}{kind}" + ("　|　含示例数据" if ill else ""))
     upto = tx.data_up_to(rows)
     by_status = rows["data_status"].astype(str).value_counts()
     status = "、".join(f"{DATA_STATUS['zh'].get(k, k) or '无数据'}{v}项" for k, v in by_status.items())
-    title_slide(deck, assessment, f"{name}指标监测",
-                [f"数据截至{upto}年" if upto else "暂无年度数据", f"数据性质：{status}"], ill)
+    if ev_front.over(assessment):  # the period is over: the evaluation first (briefing/evaluation.py)
+        ev_front.pptx_front(deck, assessment, region, title_slide)
+    else:
+        title_slide(deck, assessment, f"{name}指标监测",
+                    [f"数据截至{upto}年" if upto else "暂无年度数据", f"数据性质：{status}"], ill)
     overview_slide(deck, assessment, region)
     for img in charts.heatmap_pages():
         chart_slide(deck, img.title, img)

@@ -57,6 +57,11 @@ def header(assessment, years: list[int]) -> list[str]:
             *[f"{y}年" for y in years], f"{plan.target_year}年预计\n（95%区间）", "达标\n概率", "评价"]
 
 
+def _over(assessment) -> bool:
+    t = assessment.table
+    return "period_over" in t.columns and bool(t["period_over"].any())
+
+
 def table_note(assessment, rows) -> str:
     """The note under the table: what the marks mean and how to read the columns."""
     plan = assessment.data.plan
@@ -76,8 +81,12 @@ def table_note(assessment, rows) -> str:
         parts.append("新增类指标（名称标“新增”）"
                      f"{span}各列为{plan.first_year}年起的累计新增，目标为规划期累计新增"
                      + ("；其基期值为上一规划期新增数，仅作参考。" if f["increment_baseline"] else "。"))
-    parts.append(f"{plan.target_year}年预计为线性趋势外推值，括号内为95%预测区间；"
-                 "达标概率为按预测区间计算的达到目标的概率。")
+    if _over(assessment):
+        parts.append(f"规划期已结束（终期评估）：不再给出{plan.target_year}年预测值、预测区间和达标概率，"
+                     "评价为按实测完成值的完成情况（见完成情况表）。")
+    else:
+        parts.append(f"{plan.target_year}年预计为线性趋势外推值，括号内为95%预测区间；"
+                     "达标概率为按预测区间计算的达到目标的概率。")
     if (rows["target_basis"].astype(str) == "city_only").any():
         parts.append("目标值为“不分解”的，是全市整体目标，不分解到县（市、区），评价栏记为“全市统筹”，只分析趋势。")
     return "注：" + "".join(f"{i}. {p}" for i, p in enumerate(parts, start=1))

@@ -420,8 +420,9 @@ def versus_city_paragraph(assessment, region: str) -> str:
     vs = versus_city(assessment, region)
     s = (f"{name}有量化目标且可判断的指标中，已达标或进度正常的占{share_text(good_share(rows))}，"
          f"{city_name}为{share_text(good_share(city_rows))}。")
-    worse = vs[~vs["better"]]["name_zh"].tolist()
-    better = vs[vs["better"]]["name_zh"].tolist()
+    better_mask = vs["better"].astype(bool)  # an empty frame's object column would select columns
+    worse = vs.loc[~better_mask, "name_zh"].tolist()
+    better = vs.loc[better_mask, "name_zh"].tolist()
     if better:
         s += f"评价好于全市的有{len(better)}项：{'、'.join(better[:5])}{'等' if len(better) > 5 else ''}。"
     if worse:
@@ -493,6 +494,8 @@ def influence_sentences(assessment, region: str) -> list[tuple[str, str]]:
     """
     from ..analysis.detail import detail, influence_sentence  # statsmodels: only for this appendix
 
+    if "period_over" in assessment.table.columns and bool(assessment.table["period_over"].any()):
+        return []  # after the period a verdict rests on the final value, not on a trend (docs/evaluation.md)
     out = []
     for _, r in attention(region_rows(assessment, region)).iterrows():
         try:

@@ -74,6 +74,8 @@ def small_multiples(assessment, region: str, category: str, lang: str = "zh") ->
         ax.set_title(title, loc="left", fontsize=sizes["title"], fontweight=theme.strong(), pad=sizes["pad"])
         unit = _unit(row["unit"], lang)
         badge = row_label(row, lang)
+        if lang == "zh" and str(row.get("evaluation_verdict") or ""):  # after the period: the evaluation's word
+            badge = str(row["status_zh"])
         if _isnum(row.get("p_attain")) and str(row["status"]) not in ("no_target", "insufficient_data"):
             badge += f" {_pct(row['p_attain'])}"
         _badge(ax, 0.0, 1.02, str(row["status"]), badge, sizes["badge"], ha="left")

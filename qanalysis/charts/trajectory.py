@@ -200,6 +200,8 @@ def _draw_trajectory(ax, assessment, row: pd.Series, lang: str, compact: bool,
 def _status_text(row: pd.Series, lang: str) -> str:
     code = str(row["status"])
     txt = row_label(row, lang)
+    if lang == "zh" and str(row.get("evaluation_verdict") or ""):  # after the period: the evaluation's word
+        txt = str(row["status_zh"])
     if _isnum(row.get("p_attain")) and code not in ("no_target", "insufficient_data"):
         txt += f"  {_tx(lang)['p_attain']} {_pct(row['p_attain'])}"
     return txt

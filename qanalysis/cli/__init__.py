@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "template": ("qanalysis.cli.template", "write the wide Excel sheet for analysts to fill"),
     "catalogue": ("qanalysis.cli.catalogue", "print the plan's indicator catalogue"),
     "assess": ("qanalysis.cli.assess", "trend, progress and target-year forecast for every series"),
+    "evaluate": ("qanalysis.cli.evaluate", "the final evaluation (终期评估): the plan's completion table"),
     "review13": ("qanalysis.cli.review13", "assess the previous plan's targets (表1)"),
     "backtest": ("qanalysis.cli.backtest", "rolling-origin evaluation of the forecasts"),
     "charts": ("qanalysis.cli.charts", "write the chart set for a region as PNG and SVG"),

@@ -8,6 +8,7 @@ import pandas as pd
 from ..analysis import forecast as fc
 from ..analysis.assess import assess
 from .common import load_data
+from .evaluate import add_as_of
 
 
 CLI_COLUMNS = ["region", "indicator", "latest_year", "latest", "forecast", "pi95_low", "pi95_high",
@@ -21,11 +22,14 @@ def configure_parser(parser) -> None:
     parser.add_argument("--csv", action="store_true", help="the whole table as CSV on stdout")
     parser.add_argument("--xlsx", metavar="OUT", help="also write the table as Excel")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="Excel headers")
+    add_as_of(parser)
 
 
 def run(args) -> int:
     data = load_data(args)
-    a = assess(data, model=args.model, regions=args.region)
+    from ..analysis.evaluation import parse_as_of  # lazy, as every command
+
+    a = assess(data, model=args.model, regions=args.region, as_of=parse_as_of(args.as_of))
     years = set(a.table["target_year"].dropna().astype(int)) or {int(data.plan.target_year)}
     # one target year for every row: its year in the column name; rows for several years: "forecast"
     # beside each row's target_year (an indicator's own year, or a milestone)

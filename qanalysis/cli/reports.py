@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 import math
 import sys
 
 from .. import config
 from ..reports.batch import BatchInterrupted, run_reports
 from ..reports.jobs import excerpt
+from .evaluate import add_as_of
 
 
 def _seconds(text: str) -> float:
@@ -55,6 +57,7 @@ def configure_parser(parser) -> None:
     parser.add_argument("--no-summary", action="store_true", help="do not write summary.xlsx")
     parser.add_argument("--charts", action="store_true",
                         help="also write every chart as PNG (300 dpi) + SVG into <region>/charts/ (slow)")
+    add_as_of(parser)
 
 
 def run(args) -> int:
@@ -63,7 +66,7 @@ def run(args) -> int:
                         data_dir=args.data_dir, notebook=args.notebook, timeout=args.timeout,
                         resume=args.resume, scheduler=args.scheduler, lang=args.lang,
                         progress=not args.no_progress, summary=not args.no_summary, charts=args.charts,
-                        force=args.force)
+                        force=args.force, as_of=args.as_of or date.today())
     except BatchInterrupted as exc:
         print(f"qanalysis reports: {exc}", file=sys.stderr)
         return exc.exit_code

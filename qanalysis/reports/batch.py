@@ -42,6 +42,8 @@ import signal
 import sys
 import threading
 import time
+import tomllib
+import datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -227,7 +229,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
                 notebook: str | os.PathLike = config.COUNTY_REPORT_NOTEBOOK,
                 timeout: float = 600, resume: bool = False, scheduler: str | None = None,
                 lang: str = "zh", progress: bool = True, summary: bool = True,
-                charts: bool = False, force: bool = False) -> RunSummary:
+                charts: bool = False, force: bool = False, as_of=None) -> RunSummary:
     """Run ``notebook`` once per region into ``out_dir/<region>/``; write the manifest.
 
     ``timeout`` is the wall-clock limit of one report, in seconds. Arguments and
@@ -239,7 +241,10 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
     Incremental: a report whose inputs are those of its last good build is kept as it is
     (its files untouched); ``force`` rebuilds every region asked. ``resume`` is the same
     as the default (kept for scripts that pass it).
+    ``as_of``: the evaluation date passed to the notebook (docs/evaluation.md); None: the
+    monitoring report (``qanalysis reports`` passes today).
     """
+    as_of = _as_of_iso(as_of)
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r}: must be 'zh' or 'en'")
     timeout = _positive_seconds(timeout)
@@ -263,33 +268,65 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
             print(f"qanalysis reports: removed {len(swept)} leftover(s) of killed batches: "
                   f"{', '.join(swept)}", file=sys.stderr)
         return _run_locked(asked, jobs, out_dir, data_dir, notebook, timeout, resume, scheduler,
-                           lang, progress, summary, charts, force)
+                           lang, progress, summary, charts, force, as_of)
     finally:
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
         lock.release()
 
 
+def _as_of_iso(value) -> str:
+    """The evaluation date as YYYY-MM-DD ("" for none); the parent parses it itself (no pandas here)."""
+    if not value:
+        return ""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()[:10]
+    try:
+        return datetime.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"{value!r} is not a date (YYYY-MM-DD, e.g. 2026-03-31)") from None
+
+
+def _report_kind(as_of: str, data_dir) -> str:
+    """"evaluation" when ``as_of`` is past the plan's target year, else "monitoring": the reports
+    differ in kind, not by the day (a rerun the next day resumes; one across the year end does not)."""
+    if not as_of:
+        return "monitoring"
+    folder = Path(data_dir) if data_dir else config.PROCESSED_DIR / config.plan_dir().name
+    if not (folder / "plan.json").exists():
+        folder = folder / config.plan_dir().name
+    try:
+        target_year = int(json.loads((folder / "plan.json").read_text(encoding="utf-8"))["plan"]["target_year"])
+    except (OSError, ValueError, KeyError, TypeError):  # no processed plan here: the plan folder's
+        try:
+            toml = tomllib.loads((config.plan_dir() / "plan.toml").read_text(encoding="utf-8"))
+            target_year = int(toml["target_year"])
+        except (OSError, ValueError, KeyError, TypeError, tomllib.TOMLDecodeError):
+            return f"as_of {as_of}"  # unknown plan: the date itself
+    return "evaluation" if int(as_of[:4]) > target_year else "monitoring"
+
+
 def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: float, resume,
-                scheduler, lang, progress, summary, charts=False, force=False) -> RunSummary:
+                scheduler, lang, progress, summary, charts=False, force=False, as_of="") -> RunSummary:
     data_dir_s = str(Path(data_dir).resolve()) if data_dir else ""
     started, t0 = now(), time.monotonic()
 
     fp = data_fingerprint(data_dir)
     key = {"data_sha256": fp["sha256"], "notebook_sha256": file_sha(notebook), "lang": lang,
-           "code_sha256": code_sha()}
+           "code_sha256": code_sha(), "report_kind": _report_kind(as_of, data_dir)}
     previous = _read_manifest(out_dir)
     kept: dict[str, dict] = dict((previous or {}).get("regions", {}))
     base_job = {"type": "report", "notebook": str(notebook), "out_dir": str(out_dir),
                 "data_dir": data_dir_s, "lang": lang, "timeout": float(timeout),
-                "chart_files": "png,svg" if charts else ""}
+                "chart_files": "png,svg" if charts else "", "as_of": as_of}
 
     # which reports to build: those whose inputs changed (incremental), failed or missing
     table = regions_table(data_dir)
     codes, city = [r["code"] for r in table], city_of(table)
     fps = region_fingerprints(data_dir)
     common = {"code": key["code_sha256"], "notebook": key["notebook_sha256"],
-              "options": {k: v for k, v in base_job.items() if k not in ("type", "notebook", "out_dir", "timeout")}}
+              "options": {**{k: v for k, v in base_job.items() if k not in ("type", "notebook", "out_dir", "timeout", "as_of")},
+                         "report_kind": key["report_kind"]}}
 
     def inputs_now(code: str, shown_charts) -> dict:
         return region_inputs(code, fps, shown_regions(code, city, codes, shown_charts), common)

@@ -12,7 +12,7 @@ PROTOCOL_PREFIX = "@@qreport "
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$")
 STATES = ("ok", "failed", "timeout")
 # What the runner passes to the report notebook (its `parameters` cell must define exactly these).
-REPORT_PARAMETERS = ("region", "data_dir", "out_dir", "lang", "chart_files")
+REPORT_PARAMETERS = ("region", "data_dir", "out_dir", "lang", "chart_files", "as_of")
 HIDE_TAG = "report-hide"  # cells of the report notebook left out of the HTML
 # A worker's private folder (kernel sockets and connection files) in the temp dir:
 # qreport-ipc-<worker pid>-XXXX, so a later batch can tell a dead worker's from a live one's.

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import load
 from ..analysis.assess import assess
+from ..analysis.evaluation import parse_as_of
 from ..analysis.status import STATUS_ORDER, STATUSES, city_wide, label, row_label
 from ..charts import plots
 from ..data.series_source import delivery_notes
@@ -31,24 +32,26 @@ from ..vocab import CITY_WIDE_LABEL, DATA_BASIS, DATA_STATUS, REPORT_VIEW_HEADER
 _CACHE: dict = {}
 _TIMING: dict[str, float] = {}   # seconds by step of the report now running in this kernel
 
-def load_assessment(data_dir: str | os.PathLike | None = None):
+def load_assessment(data_dir: str | os.PathLike | None = None, as_of: str | None = None):
     """``(data, assessment)`` for every region, cached while the data files are unchanged.
 
     A warm report kernel runs many regions; loading and assessing once saves
     most of the per-report time. The cache key is every data file's path,
-    modification time and size.
+    modification time and size, and the as-of date (``""``/None: the monitoring assessment;
+    a date after the plan's target year makes it a final evaluation, docs/evaluation.md).
     """
     t0 = time.perf_counter()
     _TIMING.clear()  # a new report begins with its data
     data_dir = data_dir or None
-    key = (str(data_dir), stat_key(data_dir))
+    as_of = parse_as_of(as_of) if as_of else None
+    key = (str(data_dir), stat_key(data_dir), as_of)
     hit = _CACHE.get("assessment")
     if hit is not None and hit[0] == key:
         _TIMING["data"] = time.perf_counter() - t0
         return hit[1]
     data = load(data_dir=data_dir)
     _TIMING["load"] = time.perf_counter() - t0
-    value = (data, assess(data))
+    value = (data, assess(data, as_of=as_of))
     _CACHE["assessment"] = (key, value)
     _TIMING["data"] = time.perf_counter() - t0
     _TIMING["assess"] = _TIMING["data"] - _TIMING["load"]

@@ -233,7 +233,7 @@ class _Worker:
         # Always str: papermill's CLI would turn "01" into 1 (its -p casts values).
         params = {"region": str(region), "data_dir": str(job.get("data_dir") or ""),
                   "out_dir": ".", "lang": str(job.get("lang") or "zh"),
-                  "chart_files": str(job.get("chart_files") or "")}
+                  "chart_files": str(job.get("chart_files") or ""), "as_of": str(job.get("as_of") or "")}
         assert tuple(params) == REPORT_PARAMETERS
         timing: dict[str, float] = {"kernel": round(time.monotonic() - t0, 3)}
         started_cells: list = []
