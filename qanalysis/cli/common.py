@@ -14,7 +14,7 @@ from ..errors import QAnalysisError
 
 # every command that reads a plan or its data takes --plan
 PLAN_COMMANDS = ("prepare", "validate", "deliveries", "template", "catalogue", "assess", "review13",
-                 "backtest", "charts", "gallery", "reports", "explore", "deck")
+                 "backtest", "charts", "gallery", "reports", "explore", "deck", "evaluate")
 
 
 def add_plan_option(parser) -> None:

@@ -27,7 +27,6 @@ def add_as_of(parser) -> None:
 
 
 def configure_parser(parser) -> None:
-    parser.add_argument("--plan", default=None, metavar="ID", help="plan folder name or path")
     parser.add_argument("--data", nargs="+", metavar="FILE", help="observation files (CSV/Excel) to use")
     parser.add_argument("--region", nargs="+", metavar="CODE", help="region codes (default: the city)")
     add_as_of(parser)
@@ -38,12 +37,11 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    from .. import load  # lazy, as every command: `qanalysis --help` stays fast
     from ..analysis.assess import assess  # lazy: see above
     from ..analysis.evaluation import CSV_COLUMNS, evaluate, parse_as_of  # lazy: see above
 
     as_of = parse_as_of(args.as_of)
-    data = load(plan=args.plan) if args.plan and not args.data else load_data(args)
+    data = load_data(args)  # --plan is every data command's (cli/common.py)
     known = set(data.regions["code"].astype(str))
     bad = [r for r in (args.region or []) if str(r) not in known]
     if bad:
