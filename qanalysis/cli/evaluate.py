@@ -37,7 +37,7 @@ def configure_parser(parser) -> None:
 
 
 def run(args) -> int:
-    from ..analysis.assess import assess  # lazy: see above
+    from ..analysis.assess import assess  # lazy, as every command: `qanalysis --help` stays fast
     from ..analysis.evaluation import CSV_COLUMNS, evaluate, parse_as_of  # lazy: see above
 
     as_of = parse_as_of(args.as_of)

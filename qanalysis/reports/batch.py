@@ -42,8 +42,6 @@ import signal
 import sys
 import threading
 import time
-import tomllib
-import datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -51,7 +49,7 @@ from .. import config
 from ..atomic import write_text
 from ..errors import QAnalysisError, UsageError
 from ..fingerprint import code_sha, data_fingerprint, file_sha, region_fingerprints
-from .inputs import (GLOBAL_REASONS, charts_shown, city_of, data_basis, describe_plan, plan_rebuild,
+from .inputs import (GLOBAL_REASONS, as_of_iso, report_kind, charts_shown, city_of, data_basis, describe_plan, plan_rebuild,
                      prepare_if_stale, region_inputs, shown_regions)
 from .jobs import CODE_RE, excerpt, now
 from .outdir import BatchLock, check_out_dir, describe_stale, sweep_dead
@@ -244,7 +242,7 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
     ``as_of``: the evaluation date passed to the notebook (docs/evaluation.md); None: the
     monitoring report (``qanalysis reports`` passes today).
     """
-    as_of = _as_of_iso(as_of)
+    as_of = as_of_iso(as_of)
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang {lang!r}: must be 'zh' or 'en'")
     timeout = _positive_seconds(timeout)
@@ -275,37 +273,6 @@ def run_reports(regions: Sequence[str] | None = None, jobs: int | None = None,
         lock.release()
 
 
-def _as_of_iso(value) -> str:
-    """The evaluation date as YYYY-MM-DD ("" for none); the parent parses it itself (no pandas here)."""
-    if not value:
-        return ""
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()[:10]
-    try:
-        return datetime.date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise UsageError(f"{value!r} is not a date (YYYY-MM-DD, e.g. 2026-03-31)") from None
-
-
-def _report_kind(as_of: str, data_dir) -> str:
-    """"evaluation" when ``as_of`` is past the plan's target year, else "monitoring": the reports
-    differ in kind, not by the day (a rerun the next day resumes; one across the year end does not)."""
-    if not as_of:
-        return "monitoring"
-    folder = Path(data_dir) if data_dir else config.PROCESSED_DIR / config.plan_dir().name
-    if not (folder / "plan.json").exists():
-        folder = folder / config.plan_dir().name
-    try:
-        target_year = int(json.loads((folder / "plan.json").read_text(encoding="utf-8"))["plan"]["target_year"])
-    except (OSError, ValueError, KeyError, TypeError):  # no processed plan here: the plan folder's
-        try:
-            toml = tomllib.loads((config.plan_dir() / "plan.toml").read_text(encoding="utf-8"))
-            target_year = int(toml["target_year"])
-        except (OSError, ValueError, KeyError, TypeError, tomllib.TOMLDecodeError):
-            return f"as_of {as_of}"  # unknown plan: the date itself
-    return "evaluation" if int(as_of[:4]) > target_year else "monitoring"
-
-
 def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: float, resume,
                 scheduler, lang, progress, summary, charts=False, force=False, as_of="") -> RunSummary:
     data_dir_s = str(Path(data_dir).resolve()) if data_dir else ""
@@ -313,7 +280,7 @@ def _run_locked(asked, jobs, out_dir: Path, data_dir, notebook: Path, timeout: f
 
     fp = data_fingerprint(data_dir)
     key = {"data_sha256": fp["sha256"], "notebook_sha256": file_sha(notebook), "lang": lang,
-           "code_sha256": code_sha(), "report_kind": _report_kind(as_of, data_dir)}
+           "code_sha256": code_sha(), "report_kind": report_kind(as_of, data_dir)}
     previous = _read_manifest(out_dir)
     kept: dict[str, dict] = dict((previous or {}).get("regions", {}))
     base_job = {"type": "report", "notebook": str(notebook), "out_dir": str(out_dir),

@@ -18,10 +18,12 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
+import datetime
 from pathlib import Path
 
 from .. import config
-from ..errors import QAnalysisError
+from ..errors import QAnalysisError, UsageError
 from ..fingerprint import combined_sha, processed_state
 
 
@@ -202,3 +204,34 @@ def describe_plan(reasons: dict[str, list[str]], names: dict[str, str]) -> str:
              + (f"; {kept} unchanged, kept as they are (--force rebuilds every region)" if kept else "") + ":"]
     lines += [f"  {c} {names.get(c, '')}: {'; '.join(reasons[c])}" for c in todo]
     return "\n".join(lines)
+
+
+def as_of_iso(value) -> str:
+    """The evaluation date as YYYY-MM-DD ("" for none); the parent parses it itself (no pandas here)."""
+    if not value:
+        return ""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()[:10]
+    try:
+        return datetime.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"{value!r} is not a date (YYYY-MM-DD, e.g. 2026-03-31)") from None
+
+
+def report_kind(as_of: str, data_dir) -> str:
+    """"evaluation" when ``as_of`` is past the plan's target year, else "monitoring": the reports
+    differ in kind, not by the day (a rerun the next day resumes; one across the year end does not)."""
+    if not as_of:
+        return "monitoring"
+    folder = Path(data_dir) if data_dir else config.PROCESSED_DIR / config.plan_dir().name
+    if not (folder / "plan.json").exists():
+        folder = folder / config.plan_dir().name
+    try:
+        target_year = int(json.loads((folder / "plan.json").read_text(encoding="utf-8"))["plan"]["target_year"])
+    except (OSError, ValueError, KeyError, TypeError):  # no processed plan here: the plan folder's
+        try:
+            toml = tomllib.loads((config.plan_dir() / "plan.toml").read_text(encoding="utf-8"))
+            target_year = int(toml["target_year"])
+        except (OSError, ValueError, KeyError, TypeError, tomllib.TOMLDecodeError):
+            return f"as_of {as_of}"  # unknown plan: the date itself
+    return "evaluation" if int(as_of[:4]) > target_year else "monitoring"
