@@ -25,6 +25,7 @@ import pytest
 import qanalysis
 from qanalysis.analysis.assess import assess
 from qanalysis.briefing import text as tx
+from qanalysis.briefing.influence import influence_sentences
 from qanalysis.charts import plots
 from qanalysis.reports import batch
 
@@ -144,9 +145,9 @@ def test_word_report_written_by_the_batch_is_complete(run, assessment, code):
             fonts = run_._r.find(f"{QN}rPr/{QN}rFonts")
             assert fonts is not None and fonts.get(f"{QN}eastAsia"), run_.text
     # issue 14: the one-year influence sentence, exactly where detail() finds one
-    for name, sentence in tx.influence_sentences(assessment, code):
+    for name, sentence in influence_sentences(assessment, code):
         assert f"{name}：{sentence}" in texts
-    if not tx.influence_sentences(assessment, code):
+    if not influence_sentences(assessment, code):
         assert "单个年份影响较大的需关注指标：" not in texts
 
 

@@ -26,6 +26,7 @@ from ..vocab import DATA_STATUS
 from ..analysis.status import STATUSES
 from . import evaluation as ev_front
 from . import text as tx
+from .influence import influence_sentences
 from .table import baseline_status, header as table_header, mark, table_note, value_marks
 from .charts import ChartProvider
 from .docx_style import (
@@ -222,7 +223,7 @@ def _appendix(doc, assessment, region: str) -> None:
     for para in tx.method_paragraphs(assessment, region):
         # left-aligned: justifying a line that holds a long address spreads its characters apart
         _body(doc, para, size=Pt(14), pitch=Pt(24), align=WD_ALIGN_PARAGRAPH.LEFT)
-    influence = tx.influence_sentences(assessment, region)
+    influence = influence_sentences(assessment, region)
     if influence:  # issue 14: say when one year alone drives a verdict of 三、需关注指标
         _body(doc, "单个年份影响较大的需关注指标：", size=Pt(14), pitch=Pt(24), align=WD_ALIGN_PARAGRAPH.LEFT)
         for name, sentence in influence:
