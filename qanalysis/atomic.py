@@ -170,7 +170,8 @@ def exclusive(lock_file: str | os.PathLike, what: str) -> Iterator[None]:
     gives up with one line. The lock goes with the process: a killed holder frees it.
     The file holds the holder's PID, for the message only. Re-entrant in one process.
     """
-    import fcntl  # POSIX only; imported here so the rest of this module stays portable
+    # POSIX only (fcntl); imported here so the rest of this module stays portable
+    import fcntl
     import sys
     import time
 

@@ -264,7 +264,7 @@ def _exercise(driver, shots: Path, prefix: str):
     indicators = {i: str(ref.row(ref.city, i)["name_zh"]) for i in ref.indicators}
     start = ref.indicator
 
-    chart, _ = _wait_drawn(driver, ref.city, start, timeout=120)
+    chart, _ = _wait_drawn(driver, ref.city, start, timeout=300)
     assert chart[3] >= 800, f"chart image only {chart[3]} px wide"
     _check_table_matches_widgets(driver, names, indicators)
     # scrolled to the explorer, controls, chart and the table down to its status line are all in
@@ -369,10 +369,10 @@ def test_explorer_in_jupyterlab(jupyterlab, browser, screenshots):
     driver = browser
     driver.get(f"{jupyterlab}/lab/tree/03_explorer.ipynb")
     # the kernel is up when the toolbar shows it idle
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 120, "the notebook")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 300, "the notebook")
     _wait(driver, lambda d: d.execute_script(
         "const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-        "return s && s.getAttribute('data-status') === 'idle';"), 120, "an idle kernel")
+        "return s && s.getAttribute('data-status') === 'idle';"), 300, "an idle kernel")
     # Run ▸ Run All Cells, as a person does it
     driver.find_element(By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.//div[normalize-space()='Run']]").click()
     run_all = "//li[contains(@class,'lm-Menu-item')][.//div[normalize-space()='Run All Cells']]"

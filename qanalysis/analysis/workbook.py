@@ -38,11 +38,22 @@ def write_workbook(assessment, path, lang: str = "zh") -> Path:
             ws.freeze_panes = "A2"
             _format_sheet(ws, list(table.columns), codes)
             pd.DataFrame({"": notes}).to_excel(xw, sheet_name=note_sheet, index=False, header=False)
+            for ws in xw.sheets.values():
+                as_text(ws)
 
     atomic.write_with(path, write)
     return path
 
 
+
+
+def as_text(ws) -> None:
+    """No cell is a formula: openpyxl takes any text beginning with "=" ("==" the keep-at comparator,
+    a hostile "=HYPERLINK(…)" in a source) for one; the data are text, so they are stored as text."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 PERCENT_COLUMNS = {"p_attain", "time_elapsed_share", "distance_covered_share", "cagr", "cagr_required"}

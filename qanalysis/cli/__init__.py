@@ -58,7 +58,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def os_error_line(exc: OSError) -> str:
     """An operating-system error as one line: where, why, and what to do."""
-    import errno  # only when something failed
+    # stdlib, only when something failed
+    import errno
     import os
 
     from ..errors import printable  # lazy, as in main
