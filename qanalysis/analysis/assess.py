@@ -162,12 +162,9 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     # observed value in the plan's base year or the next year with data — never an earlier one
     base = as_floats(frame["baseline"])
     base_year = as_floats(frame["baseline_year"])
-    # a county whose target row was derived from the city's (city_default, pro_rata) has no
-    # baseline of its own: the city's level or a pro-rata share is never its 基期值, and its
-    # progress starts from its own first value in or after the base year (or there is none)
-    basis = frame["target_basis"].astype("string").fillna("").to_numpy(dtype=object)
-    borrowed = np.isin(basis, ("city_default", "pro_rata", "city_only"))
-    base = np.where(borrowed, np.nan, base)
+    # a county's baseline is its own (an override, or its own published/delivered base-year value:
+    # plan/regions.py), never the city's level nor a pro-rata share; without one its progress
+    # starts from its own first value in or after the base year (or there is none)
     start_year = np.where(np.isfinite(base_year), base_year, float(data.plan.base_year))
     from_start = obs & (years[None, :] >= start_year[:, None])
     has_start = from_start.any(axis=1)
