@@ -82,7 +82,8 @@ def fake_dataset() -> Dataset:
         dict(code=C2, name_zh="龙湾区", name_en="Longwan District", level="county", parent=CITY, weight=1),
     ]), REGION_COLUMNS)
     plan = PlanInfo(id="test", name_zh="测试规划", name_en="Test plan", city_code=CITY, base_year=2020,
-                    first_year=2021, target_year=2025, data_first_year=2016)
+                    first_year=2021, target_year=2025, data_first_year=2016,
+                    county_targets="pro_rata")  # the counts shared out to the counties (150 + 150)
     catalogue = _catalogue()
     no_overrides = pd.DataFrame(columns=["region", "indicator", "baseline", "target", "comparator", "note",
                                          "source"])
