@@ -39,9 +39,10 @@ DELIVERED = {
 }
 # docs/evaluation.md §5: verdict, gap_zh, completion degree
 EXPECTED = {
-    "mfg_product_pass_rate": ("completed", "超出目标0.5个百分点", 1.5),
-    "new_product_output_rate": ("nearly_completed", "差0.1个百分点", 1.8 / 1.9),
-    "prefab_building_share": ("not_completed", "差4个百分点", 0.2),
+    # the county has no 基期值 of its own: the degree runs from its first value (2021)
+    "mfg_product_pass_rate": ("completed", "超出目标0.5个百分点", 1.3 / 0.8),
+    "new_product_output_rate": ("nearly_completed", "差0.1个百分点", 1.4 / 1.5),
+    "prefab_building_share": ("not_completed", "差4个百分点", 0.8 / 4.8),
     "agri_product_pass_rate": ("completed", "超出目标1.1个百分点", 99.1 / 98),
     "zhejiang_made_standards_new": ("no_data", "", np.nan),
     "essential_drug_pass_rate": ("no_data", "", np.nan),
@@ -142,7 +143,7 @@ def test_each_case_through_csv_excel_and_the_county_report(delivered, tmp_path):
     assert list(head) == COMPLETION_HEADERS
     by_name = {r[1]: r for r in body[3:]}
     assert by_name["规模以上工业新产品产值率"][head.index("完成情况")] == "基本完成"
-    assert by_name["规模以上工业新产品产值率"][head.index("完成程度")] == "94.7%"
+    assert by_name["规模以上工业新产品产值率"][head.index("完成程度")] == "93.3%"
     assert by_name["主要农产品质量安全省级监测合格率"][head.index("完成情况")] == "初步判断：完成"
     assert by_name["制定“浙江制造”标准（新增）"][head.index("数据性质")] == "数据不全（缺2023年）"
     assert any(isinstance(c.value, str) and c.value.startswith(BASIS) and c.data_type == "s" for c in cells)
@@ -163,8 +164,8 @@ def test_each_case_through_csv_excel_and_the_county_report(delivered, tmp_path):
     first = word.tables[0]
     assert [c.text for c in first.rows[0].cells] == COMPLETION_HEADERS
     word_rows = {r.cells[1].text: [c.text for c in r.cells] for r in first.rows[1:]}
-    assert word_rows["制造业产品质量合格率"][6:9] == ["完成", "超出目标0.5个百分点", "150%"]
-    assert word_rows["装配式建筑占新建建筑比例"][6:9] == ["未完成", "差4个百分点", "20%"]
+    assert word_rows["制造业产品质量合格率"][6:9] == ["完成", "超出目标0.5个百分点", "162.5%"]
+    assert word_rows["装配式建筑占新建建筑比例"][6:9] == ["未完成", "差4个百分点", "16.7%"]
     assert BASIS in word_rows["城市空气质量优良天数比例"][10]
     all_word = paras + "\n".join(c.text for tb in word.tables for r in tb.rows for c in r.cells)
     assert not FORECAST.search(all_word), FORECAST.search(all_word)

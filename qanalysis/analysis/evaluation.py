@@ -172,7 +172,10 @@ def judge(table: pd.DataFrame, data, as_of=None, band: float | None = None) -> p
     dec = attainment.keep_decimals(dec, attainment.reported_decimals(value[:, None]))
     met = attainment.within(value, target, comparator, attainment.tolerance(dec)) & has_target
     kind = table["kind"].astype(str).to_numpy(dtype=object)
-    deg = degree(value, target, comparator, _num(table, "baseline"), kind, met)
+    # measured from the assessment's start point: the plan's baseline, or — a county without one of
+    # its own — its first value in or after the base year (issue 18 item 4; methods.md)
+    start = _num(table, "ratio_base") if "ratio_base" in table.columns else _num(table, "baseline")
+    deg = degree(value, target, comparator, start, kind, met)
     have = np.isfinite(value)
     with np.errstate(invalid="ignore"):
         near = deg >= 1 - band - 1e-9
