@@ -55,9 +55,9 @@ def test_explore_serves_the_explorer_page_offline_on_127_0_0_1(tmp_path):
     url, page = _page(tmp_path)
     assert urlparse(url).hostname == "127.0.0.1" and urlparse(url).port
     text = html.unescape(page)
-    # the page's heading and sentence, and the explorer itself rendered into the page
-    assert server.PAGE_TITLE.lstrip("# ") in text or "质量强市指标查看器" in text
-    assert "标有“示例数据”的数值由程序生成" in text
+    # the plan's title and the 示例数据 sentence are drawn by the widget (plan-neutral, issue 19): in the
+    # served HTML only the page title and the widget's view stand; the browser tests read the drawn text
+    assert "<title>指标查看器</title>" in text
     assert "qa-explorer" in text and "application/vnd.jupyter.widget-view+json" in text
     assert "Explorer(chart_max_height" not in text and "from qanalysis.explore import" not in text  # no code
     # every address the page loads is this server's (relative), a data: URI or an anchor
