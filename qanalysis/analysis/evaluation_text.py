@@ -47,7 +47,8 @@ def gap_unit(unit: str) -> str:
 
 
 def band_text(band: float) -> str:
-    return f"基本完成：未达到目标但完成程度≥{num(100 * (1 - band), 1)}%（plan.toml nearly_completed_band={num(band, 3)}）"
+    # the reader's words only; the setting's name (plan.toml nearly_completed_band) is in docs/evaluation.md
+    return f"基本完成：未达到目标但完成程度≥{num(100 * (1 - band), 1)}%（本规划评估设定）"
 
 
 def target_text(r) -> str:

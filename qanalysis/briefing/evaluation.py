@@ -85,7 +85,7 @@ def docx_front(doc, assessment, region: str) -> None:
         _body(doc, "【示例数据】" + note, indent=False, size=Pt(12), colour=WARN, pitch=None,
               align=WD_ALIGN_PARAGRAPH.LEFT)
     _new_section(doc, landscape=True)
-    _table_title(doc, f"{_name(ev, region)}{ev.plan_name}主要指标完成情况（终期评估）")
+    _table_title(doc, f"{ev.plan_name}主要指标完成情况（{_name(ev, region)}，终期评估）")
     docx_table(doc, ev, region)
     _note(doc, "注：" + meta_line(ev) + "。以下为各指标的监测明细（规划期已结束：不再给出预测值和达标概率）。")
     _new_section(doc, landscape=False)
