@@ -153,7 +153,9 @@ def test_each_case_through_csv_excel_and_the_county_report(delivered, tmp_path):
     qa("reports", "--region", REGION, "--out", str(reports), "--jobs", "1", "--no-progress",
        "--no-summary", "--as-of", AS_OF)
     title = "《温州市质量强市“十四五”发展规划实施情况终期评估》"
-    page = text_of((reports / REGION / f"{REGION}.html").read_text(encoding="utf-8"))
+    raw = (reports / REGION / f"{REGION}.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>[^<]*实施情况终期评估</title>", raw)  # the browser tab says it too
+    page = text_of(raw)
     assert page.index(title) < page.index("29项主要指标中") < page.index("一、总体情况")
     assert "基本完成" in page and "初步判断：完成" in page and "数据不全（缺2023年）" in page
     assert not FORECAST.search(page), FORECAST.search(page)

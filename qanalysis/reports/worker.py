@@ -33,6 +33,7 @@ from pathlib import Path
 from .. import config
 from ..atomic import atomic_dir, remove_leftovers
 from .engine import register_engine, renumber
+from .inputs import report_kind
 from .jobs import (CODE_RE, HIDE_TAG, IPC_PREFIX, PARENT_ENV, PROTOCOL_PREFIX, REPORT_PARAMETERS,
                    excerpt, plain)
 
@@ -290,7 +291,8 @@ class _Worker:
                 renumber(result)
                 result.metadata.setdefault("qanalysis", {})["warm_kernel_report"] = self.served
                 nbformat.write(result, str(out_nb))
-                title = f"{job.get('region_name') or region}指标监测报告"
+                evaluation = report_kind(params["as_of"], job.get("data_dir") or None) == "evaluation"
+                title = f"{job.get('region_name') or region}{'实施情况终期评估' if evaluation else '指标监测报告'}"
                 (tmp / f"{region}.html").write_text(self.html(result, title, params["lang"]), encoding="utf-8")
                 timing["html"] = round(time.monotonic() - t2, 3)
                 outputs = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
@@ -396,9 +398,8 @@ _STOP_ONCE = threading.Lock()
 def _stop_now(worker: _Worker, code: int = 143) -> None:
     """The batch is gone or wants us gone: kernel, temporary folders, socket folder; exit.
 
-    Runs in the main thread (SIGTERM handler), so the report being built is frozen
-    while its temporary folder is removed; ``os._exit`` then skips every unwinding
-    a killed kernel could hang (papermill#125).
+    Runs in the main thread (SIGTERM handler): the report being built is frozen while its temporary
+    folder is removed; ``os._exit`` then skips every unwinding a killed kernel could hang (papermill#125).
     """
     if not _STOP_ONCE.acquire(blocking=False):
         return
