@@ -39,7 +39,7 @@ TABLE_COLUMNS = [
 EXTRA_COLUMNS = ["ratio_base_year", "ratio_base", "pace_required", "limit_coefficient",
                  "progress_category_zh", "target_year_observed", "status_reason_en",
                  "data_basis", "data_source", "data_source_en", "fit_first_year",
-                 "reversal_risk", "baseline_met", "flat_data", "data_decimals"]
+                 "reversal_risk", "baseline_met", "flat_data", "data_decimals", "approx_target"]
 
 
 # --------------------------------------------------------------------------- status rule
@@ -293,6 +293,7 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     out["baseline_met"] = tr["baseline_met"].astype(bool)
     out["flat_data"] = flat.astype(bool)
     out["data_decimals"] = why_decimals  # the decimals the values are reported in: forecasts are written at them
+    out["approx_target"] = approx & has_target  # "20家左右": the evaluation judges it at the same threshold
     why = dict(rare_rate=rare_rate, approx_threshold=np.where(approx & has_target, judged, np.nan), data_decimals=attainment.reported_decimals(Y), own_start=~np.isfinite(base) & np.isfinite(r_base), flat=flat,
                reversal=flagged, baseline_met=tr["baseline_met"], first_year=np.full(S, p.first_year), slope=p.fit.slope, base_year=r_base_year, base=r_base,
                pace_required=tr["pace_required"], cagr=tr["cagr"], cagr_required=tr["cagr_required"])
@@ -450,7 +451,11 @@ def assess(data: Dataset, model: str = "linear", regions=None, as_of=None) -> As
     the rows are final evaluations (:func:`.evaluation.finalize`). None: the monitoring table,
     as the library has always returned it."""
     # stdlib, needed only on this path
+    import dataclasses
     import gc
+
+    if as_of is not None:  # as of D only the years before D's year exist (evaluation.usable)
+        data = dataclasses.replace(data, observations=evaluation.usable(data.observations, as_of))
 
     # the table makes ~10^5 small lists and tuples at a time: the cyclic collector would scan
     # them (and every DataFrame alive) again and again for nothing — none of them form cycles

@@ -8,15 +8,18 @@ year) — by the one met rule (:mod:`.attainment`), and sorts it into
 ``verdict``               ``verdict_zh`` when
 ========================  ============  =====================================================
 ``completed``             完成          the final value meets the target
-``nearly_completed``      基本完成      not met, completion degree ≥ 1 − band (plan.toml
-                                        ``nearly_completed_band``, default 0.10)
+``nearly_completed``      基本完成      not met, a target of improvement from its 基期值
+                                        (:func:`improvement`), completion degree ≥ 1 − band
+                                        (plan.toml ``nearly_completed_band``, default 0.10)
 ``not_completed``         未完成        not met, below the band
 ``no_data``               暂无数据      no final value (待补报2025年数据), or an increment with
                                         a missing plan year (数据不全（缺2023年）)
 ``not_assessable``        无法评价      no number to judge by (a 省定目标 nobody supplied)
 ========================  ============  =====================================================
 
-A provisional (初步数) final value gives a provisional verdict (初步判断：…). The
+As of a date only the years before its year count (:func:`usable`). An about-target is
+judged at the assessment's threshold. A provisional (初步数) final value gives a provisional
+verdict (初步判断：…), an estimated one (预计数) 预计完成/预计基本完成/预计未完成. The
 completion degree per kind, the gap wording and the band are in docs/evaluation.md;
 the sentences are :mod:`.evaluation_text`. ``finalize`` is what ``assess()`` applies to
 its table once the period is over: no forecast, interval or probability on a row whose
@@ -34,6 +37,7 @@ import pandas as pd
 from .. import atomic, config
 from ..errors import QAnalysisError
 from ..plan.supplied import nearly_completed_band, supplied_targets
+from ..plan import targetparse
 from . import attainment
 from . import evaluation_text as et
 
@@ -41,11 +45,15 @@ VERDICTS = ("completed", "nearly_completed", "not_completed", "no_data", "not_as
 VERDICT_ZH = {"completed": "完成", "nearly_completed": "基本完成", "not_completed": "未完成",
               "no_data": "暂无数据", "not_assessable": "无法评价"}
 CSV_COLUMNS = ["region", "indicator", "core", "target_year", "target", "final_year", "final_value",
-               "data_status", "provisional", "verdict", "verdict_zh", "gap", "gap_zh",
-               "completion_degree"]
+               "data_status", "provisional", "estimated", "verdict", "verdict_zh", "gap", "gap_zh",
+               "completion_degree", "start_year", "start_value", "latest_year", "latest_value"]
 TABLE_COLUMNS = CSV_COLUMNS + ["region_name", "name_zh", "category", "unit", "kind", "comparator",
                                "baseline", "target_basis", "illustrative", "missing_years",
-                               "partial_sum", "period_first_year", "note_zh", "sentence_zh", "trend_estimate"]
+                               "partial_sum", "period_first_year", "note_zh", "sentence_zh", "trend_estimate",
+                               "baseline_year", "latest_gap", "latest_met", "latest_zh", "decimals", "banded",
+                               "approx_threshold", "degree_basis"]
+# the weakest status of a sum decides what the sum is (one estimated year makes an estimated total)
+STATUS_ORDER = ("estimated", "provisional", "illustrative", "published")
 FORECAST_COLUMNS = ("forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high", "p_attain")
 
 
@@ -95,41 +103,60 @@ def _core(data, indicators) -> np.ndarray:
     return np.array([src.get(i, "").startswith("表2") for i in indicators], dtype=bool)
 
 
-def _final(table: pd.DataFrame, data):
-    """Final value, final year, provisional / illustrative flags, missing plan years per row."""
+def usable(observations: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The observations known as of ``as_of``: a year's value exists only once the year is over,
+    so only years before the as-of date's year count (as of 2025-06-30: up to 2024)."""
+    if as_of is None:
+        return observations
+    return observations[observations["year"] < parse_as_of(as_of).year]
+
+
+def _final(table: pd.DataFrame, data, as_of=None):
+    """Per row: final value, its status (published / provisional / illustrative / estimated),
+    missing plan years, the partial sum, the latest value and year (before the final year's),
+    and the decimals the series is reported in."""
     first, S = int(data.plan.first_year), len(table)
-    obs = data.observations
-    obs = obs[obs["year"] >= first]
+    obs = usable(data.observations, as_of)
     by = {k: g for k, g in obs.groupby(["region", "indicator"], sort=False)}
     ty = _num(table, "target_year")
-    value, prov, illus = np.full(S, np.nan), np.zeros(S, bool), np.zeros(S, bool)
+    value, partial = np.full(S, np.nan), np.full(S, np.nan)
+    status = np.full(S, "", dtype=object)
     missing = np.full(S, "", dtype=object)
-    partial = np.full(S, np.nan)
+    latest, latest_year = np.full(S, np.nan), np.full(S, np.nan)
+    decimals = np.zeros(S, dtype=np.int64)
+    illus = np.zeros(S, dtype=bool)
     kinds = table["kind"].astype(str).to_numpy()
     for i, k in enumerate(zip(table["region"].astype(str), table["indicator"].astype(str))):
-        if not np.isfinite(ty[i]):
-            continue
         g = by.get(k)
-        g = g[g["year"] <= ty[i]] if g is not None else None
+        if not np.isfinite(ty[i]) or g is None:
+            continue
+        decimals[i] = int(attainment.reported_decimals(g["value"].to_numpy(dtype=float)))
+        g = g[g["year"] <= ty[i]]
+        plan = g[g["year"] >= first]
         if kinds[i] == "increment":
-            years = set() if g is None else set(g["year"].astype(int))
+            years = set(plan["year"].astype(int))
             gone = [y for y in range(first, int(ty[i]) + 1) if y not in years]
-            if g is not None and len(g):
-                partial[i] = float(g["value"].sum())
+            if len(plan):
+                partial[i] = float(plan["value"].sum())
+                latest[i], latest_year[i] = partial[i], float(plan["year"].max())
             # only the target year missing is "no final value" (暂无数据); an earlier gap is 数据不全
             if years and any(y != int(ty[i]) for y in gone):
                 missing[i] = "、".join(f"{y}年" for y in gone)
             if not gone:
                 value[i] = partial[i]
-                prov[i] = bool((g["status"] == "provisional").any())
-                illus[i] = bool((g["status"] == "illustrative").any())
+                st = set(plan["status"].astype(str))
+                status[i] = next((s for s in STATUS_ORDER if s in st), "published")
+                illus[i] = "illustrative" in st
             continue
-        last = None if g is None else g[g["year"] == int(ty[i])]
-        if last is not None and len(last):
+        last = plan[plan["year"] == int(ty[i])]
+        if len(last):
             value[i] = float(last["value"].iloc[0])
-            prov[i] = str(last["status"].iloc[0]) == "provisional"
-            illus[i] = str(last["status"].iloc[0]) == "illustrative"
-    return value, prov, illus, missing, partial
+            status[i] = str(last["status"].iloc[0])
+            illus[i] = status[i] == "illustrative"
+        elif len(plan):
+            j = plan["year"].astype(int).to_numpy().argmax()
+            latest[i], latest_year[i] = float(plan["value"].iloc[j]), float(plan["year"].iloc[j])
+    return value, status, illus, missing, partial, latest, latest_year, decimals
 
 
 def degree(final, target, comparator, baseline, kind, met) -> np.ndarray:
@@ -155,7 +182,20 @@ def degree(final, target, comparator, baseline, kind, met) -> np.ndarray:
         out = np.select([comparator == ">=", comparator == "<=", comparator == "=="],
                         [up_dist, down_dist, keep], np.nan)
     out = np.where(np.isfinite(final) & np.isfinite(target), out, np.nan)
-    return np.round(out, 4)
+    return np.round(out, 6)  # the text never rounds a degree across 100% or the band (evaluation_text.pct)
+
+
+def improvement(target, comparator, baseline, kind) -> np.ndarray:
+    """Rows whose target asks for a distance to be covered from a 基期值: ``>=`` from below,
+    ``<=`` from above, and every ``increment`` (a sum from zero). Only these can be 基本完成;
+    a floor, a ceiling, a keep-at target or a row without a 基期值 is met or not met."""
+    target, baseline = np.asarray(target, float), np.asarray(baseline, float)
+    comparator, kind = np.asarray(comparator, object), np.asarray(kind, object)
+    has_b = np.isfinite(baseline)
+    with np.errstate(invalid="ignore"):
+        return (kind == "increment") | ((kind != "increment") & has_b & (
+            ((comparator == ">=") & (baseline < target)) | ((comparator == "<=") & (baseline > target))))
+
 
 
 def judge(table: pd.DataFrame, data, as_of=None, band: float | None = None) -> pd.DataFrame:
@@ -164,48 +204,70 @@ def judge(table: pd.DataFrame, data, as_of=None, band: float | None = None) -> p
     folder = config.plan_dir(data.plan.id)
     band = nearly_completed_band(folder) if band is None else float(band)
     target, comparator, basis = _supplied(table, data)
-    value, prov, illus, missing, partial = _final(table, data)
+    value, status, illus, missing, partial, latest, latest_year, data_dec = _final(table, data, as_of)
     has_target = np.isfinite(target) & np.isin(comparator, (">=", "<=", "=="))
-    # the same precision rule as the assessment: keep-at targets at the reported decimals
+    # about-targets ("20家左右") are judged at the assessment's threshold: one met rule for both
+    approx = table["approx_target"].to_numpy(dtype=bool) if "approx_target" in table else np.zeros(len(table), bool)
+    judged = np.where(approx & has_target, targetparse.approx_threshold(target, comparator), target)
+    # the precision the data are reported in: the catalogue's, the series', the target's
     dec = data.catalogue.set_index("id")["decimals"].reindex(table["indicator"].astype(str))
     dec = dec.astype("float64").fillna(0).to_numpy().astype(np.int64)
-    dec = attainment.keep_decimals(dec, attainment.reported_decimals(value[:, None]))
-    met = attainment.within(value, target, comparator, attainment.tolerance(dec)) & has_target
+    dec = np.maximum(attainment.keep_decimals(dec, data_dec), attainment.reported_decimals(target[:, None]))
+    met = attainment.within(value, judged, comparator, attainment.tolerance(dec)) & has_target
     kind = table["kind"].astype(str).to_numpy(dtype=object)
-    # measured from the assessment's start point: the plan's baseline, or — a county without one of
-    # its own — its first value in or after the base year (issue 18 item 4; methods.md)
-    start = _num(table, "ratio_base") if "ratio_base" in table.columns else _num(table, "baseline")
-    deg = degree(value, target, comparator, start, kind, met)
+    # the start is the row's 基期值 (the plan's, or a county's own base-year value): fixed before
+    # the period, so one final value has one verdict whatever path led to it (issue 30)
+    baseline = _num(table, "baseline")
+    deg = degree(value, target, comparator, baseline, kind, met)
     have = np.isfinite(value)
+    banded = improvement(target, comparator, baseline, kind)
     with np.errstate(invalid="ignore"):
-        near = deg >= 1 - band - 1e-9
+        near = banded & (deg >= 1 - band - 1e-9)
     verdict = np.select([~has_target, ~have, met, near],
                         ["not_assessable", "no_data", "completed", "nearly_completed"], "not_completed")
     sign = np.select([comparator == ">=", comparator == "<="], [1.0, -1.0], 0.0)
-    gap = np.where(comparator == "==", -np.abs(value - target), sign * (value - target))
-    gap = np.where(has_target & have, np.round(gap, 6), np.nan)
+    gap_to = np.where(approx, judged, target)
+    gap = np.where(comparator == "==", -np.abs(value - target), sign * (value - gap_to))
+    gap = np.where(has_target & have, np.round(gap, 9), np.nan)
+    with np.errstate(invalid="ignore"):
+        lgap = np.where(comparator == "==", -np.abs(latest - target), sign * (latest - gap_to))
+    latest_met = attainment.within(latest, judged, comparator, attainment.tolerance(dec)) & has_target
+    no_final = ~have & np.isfinite(latest)
+    distance = banded & (kind != "increment") & have
     out = pd.DataFrame({
         "region": table["region"].astype(str).to_numpy(), "indicator": table["indicator"].astype(str).to_numpy(),
         "core": _core(data, table["indicator"].astype(str)),
         "target_year": _num(table, "target_year"), "target": np.where(has_target, target, np.nan),
         "final_year": np.where(have, _num(table, "target_year"), np.nan), "final_value": value,
-        "provisional": prov & have, "verdict": verdict, "gap": gap, "completion_degree": deg,
+        "provisional": (status == "provisional") & have, "estimated": (status == "estimated") & have,
+        "verdict": verdict, "gap": gap, "completion_degree": deg,
         "region_name": table["region_name"].astype(str).to_numpy(),
         "name_zh": table["name_zh"].astype(str).to_numpy(), "category": table["category"].astype(str).to_numpy(),
         "unit": table["unit"].astype(str).to_numpy(), "kind": kind, "comparator": comparator,
-        "baseline": _num(table, "baseline"), "illustrative": illus & have, "missing_years": missing,
+        "baseline": baseline, "baseline_year": _num(table, "baseline_year"),
+        "illustrative": illus & have, "missing_years": missing,
         "partial_sum": np.where(have, np.nan, partial), "period_first_year": int(data.plan.first_year),
-        "trend_estimate": _num(table, "forecast") if "forecast" in table else np.nan,
+        "trend_estimate": _num(table, "trend_estimate") if "trend_estimate" in table
+        else (_num(table, "forecast") if "forecast" in table else np.nan),
+        "latest_year": np.where(no_final, latest_year, np.nan), "latest_value": np.where(no_final, latest, np.nan),
+        "latest_gap": np.where(no_final & has_target, np.round(lgap, 9), np.nan),
+        "latest_met": no_final & latest_met, "decimals": dec, "banded": banded,
+        "approx_threshold": np.where(approx & has_target, judged, np.nan),
+        "start_year": np.where(distance, _num(table, "baseline_year"), np.nan),
+        "start_value": np.where(distance, baseline, np.nan),
     })
     out["target_basis"] = np.where(basis != "", basis, table["target_basis"].astype(str).to_numpy())
     out["supplied_basis"] = basis
-    out["final_year"] = out["final_year"].astype("Int64")
-    out["target_year"] = out["target_year"].astype("Int64")
+    for c in ("final_year", "target_year", "latest_year", "baseline_year", "start_year"):
+        out[c] = out[c].astype("Int64")
     out["verdict_zh"] = [VERDICT_ZH[v] for v in verdict]
     out["data_status"] = et.data_status(out)
     out["gap_zh"] = et.gap_texts(out)
+    out["degree_basis"] = et.degree_bases(out)
+    out["latest_zh"] = et.latest_texts(out)
     out["note_zh"] = et.notes(out, band)
     out["sentence_zh"] = et.sentences(out, band)
+    out["verdict_zh"] = et.verdict_labels(out)
     out.attrs.update(as_of=as_of, band=band)
     return out[TABLE_COLUMNS + ["supplied_basis"]]
 

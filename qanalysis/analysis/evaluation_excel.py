@@ -68,10 +68,16 @@ def write(ev, path: Path, regions=None) -> Path:
             ws.column_dimensions[col].width = w
         ws.freeze_panes = "A4"
     long = wb.create_sheet("明细")
-    cols = [c for c in ev.table.columns if c != "sentence_zh"] + ["sentence_zh"]
+    # the trend estimate is no verdict: it stays out of the long table, in its own labelled annex
+    cols = [c for c in ev.table.columns if c not in ("sentence_zh", "trend_estimate")] + ["sentence_zh"]
     t = ev.table[ev.table["region"].isin(regions)][cols]
     _frame(long, t.astype(object).where(t.notna(), None), 1)
     long.auto_filter.ref = long.dimensions
     long.freeze_panes = "A2"
+    annex = et.trend_annex(ev.table[ev.table["region"].isin(regions)])
+    if len(annex):
+        ws = wb.create_sheet("附表 趋势估计")
+        _put(ws, 1, 1, "附表：趋势估计（按历年数据线性外推，仅供参考，不是评估结论；完成情况以实际完成值为准）")
+        _frame(ws, annex, 3)
     atomic.write_with(path, lambda p: wb.save(p))
     return path

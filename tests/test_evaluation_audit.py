@@ -1,0 +1,170 @@
+"""Issue 30: the final evaluation a statistician would sign.
+
+One test per item, each built from the series the issue quotes, on the plan's own rows (the
+shipped catalogue and targets; only the yearly values are the test's). docs/evaluation.md states
+the rules these tests pin.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qanalysis.analysis import evaluation_text as et
+from qanalysis.analysis.assess import assess
+from qanalysis.analysis.evaluation import evaluate
+from qanalysis.dataset import OBSERVATION_COLUMNS, typed
+from qanalysis.plan.catalogue import read_plan
+
+CITY, RUIAN, LUCHENG = "330300", "330381", "330302"
+AFTER = "2026-03-31"
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return read_plan()
+
+
+def dataset(plan, series: dict, region: str = CITY, targets: dict | None = None, status="published"):
+    """The plan with only the given yearly values ({indicator: {year: value}}); ``targets``
+    {indicator: value} overrides the region's target; ``status`` one status or {(indicator, year): status}."""
+    def st(i, y):
+        return status.get((i, y), "published") if isinstance(status, dict) else status
+    rows = [dict(region=region, indicator=i, year=y, value=v, status=st(i, y), source="test", note="")
+            for i, ys in series.items() for y, v in ys.items()]
+    tg = plan.targets.copy()
+    for ind, v in (targets or {}).items():
+        tg.loc[(tg["region"] == region) & (tg["indicator"] == ind), "target"] = v
+    return plan.__class__(plan=plan.plan, catalogue=plan.catalogue, regions=plan.regions, targets=tg,
+                          observations=typed(pd.DataFrame(rows), OBSERVATION_COLUMNS), review=plan.review)
+
+
+def evaluated(plan, series, region=CITY, as_of=AFTER, **kw):
+    data = dataset(plan, series, region, **kw)
+    ev = evaluate(assess(data, regions=[region], as_of=as_of), as_of)
+    return ev, ev.rows(region).set_index("indicator")
+
+
+# ------------------------------------------------------------- 1. a start lies before the final year
+def test_a_county_delivering_only_2025_is_not_zero_percent_complete(plan):
+    """瑞安 delivers only 2025: 95.9 (≥96), PM2.5 27 (≤26), 农产品 97.5 (≥98) — no 0%, no −100%."""
+    only_2025 = {"mfg_product_pass_rate": {2025: 95.9}, "pm25_concentration": {2025: 27.0},
+                 "agri_product_pass_rate": {2025: 97.5}}
+    _, t = evaluated(plan, only_2025, RUIAN)
+    for ind in only_2025:
+        r = t.loc[ind]
+        assert r["verdict"] == "not_completed", ind
+        assert np.isnan(r["start_value"]), ind                     # no start before the final year
+        assert r["degree_basis"].startswith("无基期值"), ind        # the start used, shown by the degree
+    assert t.loc["mfg_product_pass_rate", "completion_degree"] == pytest.approx(95.9 / t.loc["mfg_product_pass_rate", "target"], abs=1e-6)
+    assert t.loc["pm25_concentration", "completion_degree"] == pytest.approx(t.loc["pm25_concentration", "target"] / 27, abs=1e-6)
+    # 2024 = 95.95 and 2025 = 95.9: not −100% (a start must be the 基期值, fixed before the period)
+    _, t = evaluated(plan, {"mfg_product_pass_rate": {2024: 95.95, 2025: 95.9}}, RUIAN)
+    r = t.loc["mfg_product_pass_rate"]
+    assert r["completion_degree"] > 0 and r["verdict"] == "not_completed"
+    table = evaluated(plan, {"mfg_product_pass_rate": {2024: 95.95, 2025: 95.9}}, RUIAN)[0].completion_table(RUIAN)
+    row = table[table["指标名称"] == r["name_zh"]].iloc[0]
+    assert "无基期值：完成值÷目标值" in row["完成程度"]
+
+
+# ------------------------------------------------------------- 2. one met rule for about-targets
+def test_an_about_target_is_met_by_the_same_rule_in_assess_and_evaluate(plan):
+    """品字标浙江服务 "20家左右": 4, 4, 4, 4, 3 = 19 — met (按≥19家判断) in both, never 基本完成 差1家."""
+    ys = {"pinzibiao_zhejiang_service_enterprises": {2021: 4, 2022: 4, 2023: 4, 2024: 4, 2025: 3}}
+    data = dataset(plan, ys)
+    mon = assess(data, regions=[CITY]).table.set_index("indicator").loc["pinzibiao_zhejiang_service_enterprises"]
+    assert mon["status"] == "met"
+    a = assess(data, regions=[CITY], as_of=AFTER)
+    row = a.table.set_index("indicator").loc["pinzibiao_zhejiang_service_enterprises"]
+    r = evaluate(a, AFTER).rows(CITY).set_index("indicator").loc["pinzibiao_zhejiang_service_enterprises"]
+    assert r["verdict"] == "completed" and r["verdict_zh"] == "完成" and row["status_zh"] == "完成"
+    assert "差1家" not in r["sentence_zh"] and "按≥19家判断" in r["sentence_zh"]
+
+
+# ------------------------------------------------------------- 3. one final value, one verdict
+def test_the_path_does_not_flip_the_verdict_of_the_same_final_value(plan):
+    """96.5 → 95.9 and 95.8 → 95.9 against ≥96 (a county without its own 基期值): the same verdict."""
+    falling = {"mfg_product_pass_rate": {2021: 96.5, 2022: 96.3, 2023: 96.1, 2024: 96.0, 2025: 95.9}}
+    rising = {"mfg_product_pass_rate": {2021: 95.8, 2022: 95.8, 2023: 95.85, 2024: 95.9, 2025: 95.9}}
+    a = evaluated(plan, falling, LUCHENG)[1].loc["mfg_product_pass_rate"]
+    b = evaluated(plan, rising, LUCHENG)[1].loc["mfg_product_pass_rate"]
+    assert a["verdict"] == b["verdict"] == "not_completed"
+    assert a["completion_degree"] == b["completion_degree"]
+
+
+def test_the_band_is_no_soft_landing_for_floors_ceilings_and_keep_at(plan):
+    """保持100 held at 92, a pass rate of 89 against ≥98 (baseline 99.04, a floor), PM2.5 27 against a
+    ≤26 ceiling (baseline 25): 未完成 — the band only serves targets that plan a distance from a 基期值."""
+    ys = {"essential_drug_pass_rate": {2021: 92, 2022: 92, 2023: 92, 2024: 92, 2025: 92},
+          "agri_product_pass_rate": {2021: 98, 2022: 95, 2023: 93, 2024: 90, 2025: 89},
+          "pm25_concentration": {2021: 25, 2022: 26, 2023: 26, 2024: 27, 2025: 27}}
+    _, t = evaluated(plan, ys)
+    for ind in ys:
+        assert t.loc[ind, "verdict"] == "not_completed", ind
+        assert "不设基本完成档" in t.loc[ind, "note_zh"], ind
+    # the band still serves a target of improvement: 规上新产品产值率 B 38.1, T ≥40, F 39.9 → 94.7%
+    _, t = evaluated(plan, {"new_product_output_rate": {2021: 38.5, 2022: 39, 2023: 39.3, 2024: 39.6, 2025: 39.9}})
+    r = t.loc["new_product_output_rate"]
+    assert r["verdict"] == "nearly_completed" and r["completion_degree"] == pytest.approx(1.8 / 1.9, abs=1e-6)
+    assert r["degree_basis"] == "自基期值2020年38.1%起算"
+
+
+# ------------------------------------------------------------- 4. precision
+def test_values_targets_and_gaps_at_the_datas_precision(plan):
+    """商标 …4.5, 4.9996 against 5万件: never "5万件 / 差0万件 / 100%"."""
+    ys = {"trademarks_valid_stock": {2021: 4.1, 2022: 4.2, 2023: 4.4, 2024: 4.5, 2025: 4.9996}}
+    ev, t = evaluated(plan, ys, LUCHENG, targets={"trademarks_valid_stock": 5})
+    r = t.loc["trademarks_valid_stock"]
+    assert r["verdict"] != "completed"
+    assert r["gap_zh"] == "差0.0004万件"
+    assert "4.9996万件" in r["sentence_zh"] and "100%" not in r["sentence_zh"]
+    row = ev.completion_table(LUCHENG).set_index("指标名称").loc[r["name_zh"]]
+    assert row["完成值(年份)"].startswith("4.9996万件") and not row["完成程度"].startswith("100%")
+
+
+def test_a_degree_never_rounds_across_the_band_or_100_percent():
+    assert et.pct(0.8997, 0.10) == "89.97%"
+    assert et.pct(0.89996, 0.10) == "89.996%"
+    assert et.pct(0.99992, 0.10) == "99.99%"
+    assert et.pct(0.947, 0.10) == "94.7%" and et.pct(1.625, 0.10) == "162.5%"
+
+
+# ------------------------------------------------------------- 6. as of means as of
+def test_as_of_counts_only_the_years_before_the_as_of_year(plan):
+    ys = {"mfg_product_pass_rate": {2021: 95.2, 2022: 95.5, 2023: 95.8, 2024: 95.9, 2025: 96.5}}
+    data = dataset(plan, ys)
+    mid = assess(data, regions=[CITY], as_of="2025-06-30")
+    r = mid.table.set_index("indicator").loc["mfg_product_pass_rate"]
+    assert r["latest_year"] == 2024 and not r["target_year_observed"] and r["status"] not in ("met", "missed")
+    assert np.isfinite(r["p_attain"])                       # still a monitoring forecast, of 2025
+    ev = evaluate(mid, "2025-06-30").rows(CITY).set_index("indicator").loc["mfg_product_pass_rate"]
+    assert ev["verdict"] == "no_data" and ev["latest_year"] == 2024
+    after = evaluate(assess(data, regions=[CITY], as_of=AFTER), AFTER).rows(CITY).set_index("indicator")
+    assert after.loc["mfg_product_pass_rate", "verdict"] == "completed"
+    # evaluate() itself applies the date, whatever assessment it is given
+    ev = evaluate(assess(data, regions=[CITY]), "2025-06-30").rows(CITY).set_index("indicator")
+    assert ev.loc["mfg_product_pass_rate", "verdict"] == "no_data"
+
+
+# ------------------------------------------------------------- 7. the latest value when 2025 is missing
+def test_a_missing_final_value_shows_the_latest_value_and_its_standing(plan, tmp_path):
+    ys = {"mfg_product_pass_rate": {2022: 95.5, 2023: 95.8, 2024: 95.9},
+          "service_quality_satisfaction": {2023: 89.0, 2024: 90.5}}
+    ev, t = evaluated(plan, ys)
+    r = t.loc["mfg_product_pass_rate"]
+    assert r["verdict"] == "no_data" and r["latest_year"] == 2024 and r["latest_value"] == 95.9
+    assert r["latest_zh"] == "2024年95.9%，差0.1个百分点"
+    assert t.loc["service_quality_satisfaction", "latest_zh"] == "2024年90.5%，已达到目标"
+    row = ev.completion_table(CITY).set_index("指标名称").loc[r["name_zh"]]
+    assert "2024年95.9%，差0.1个百分点" in row["完成值(年份)"]
+    assert "其中1项2024年已达到目标" in ev.summary_sentence(CITY)
+    assert "2024年95.9%，差0.1个百分点" in r["sentence_zh"] and "趋势" not in r["sentence_zh"]
+    # the trend estimate: only in the annex labelled 趋势估计, never in the long table
+    import openpyxl
+    wb = openpyxl.load_workbook(ev.to_excel(tmp_path / "e.xlsx"))
+    annex = wb["附表 趋势估计"]
+    assert "趋势估计" in annex["A1"].value and "不是评估结论" in annex["A1"].value
+    assert any(c.value == "制造业产品质量合格率" for c in annex["B"])
+    assert "trend_estimate" not in [c.value for c in wb["明细"][1]]
+    csv_cols = __import__("qanalysis.analysis.evaluation", fromlist=["CSV_COLUMNS"]).CSV_COLUMNS
+    assert {"latest_year", "latest_value"} <= set(csv_cols) and "trend_estimate" not in csv_cols
