@@ -168,3 +168,41 @@ def test_a_missing_final_value_shows_the_latest_value_and_its_standing(plan, tmp
     assert "trend_estimate" not in [c.value for c in wb["明细"][1]]
     csv_cols = __import__("qanalysis.analysis.evaluation", fromlist=["CSV_COLUMNS"]).CSV_COLUMNS
     assert {"latest_year", "latest_value"} <= set(csv_cols) and "trend_estimate" not in csv_cols
+
+
+# ------------------------------------------------------------- 5. supplied_targets.csv checked
+SUPPLIED_BAD = [
+    ("339999,good_air_days_ratio,95,>=,省文件", "column region", "339999"),
+    ("330302,good_air_day_ratio,95,>=,省文件", "column indicator", "good_air_days_ratio"),   # misspelt
+    ("330302,mfg_product_pass_rate,95,>=,省文件", "column target", "already has a plan target"),
+    ("330302,national_standards_led_new,3,>=,省文件", "column indicator", "全市统筹"),
+    ("330302,good_air_days_ratio,0,==,省文件", "column comparator", "<= 0"),
+]
+
+
+@pytest.mark.parametrize("line,column,reason", SUPPLIED_BAD)
+def test_a_bad_supplied_target_is_one_message_naming_file_row_column_reason(plan, tmp_path, line, column, reason):
+    from qanalysis.errors import QAnalysisError
+    from qanalysis.plan.supplied import check_supplied, supplied_targets
+
+    (tmp_path / "supplied_targets.csv").write_text(
+        "region,indicator,target,comparator,basis\n330303,good_air_days_ratio,95,>=,省文件\n" + line + "\n",
+        encoding="utf-8")
+    with pytest.raises(QAnalysisError) as err:
+        check_supplied(supplied_targets(tmp_path), tmp_path, plan.regions, plan.catalogue, plan.targets)
+    msg = str(err.value)
+    assert f"supplied_targets.csv, row 3, {column}" in msg and reason in msg, msg
+    assert "row 2" not in msg                                   # the good row is not blamed
+
+
+def test_the_cli_refuses_a_bad_supplied_target_with_exit_1_and_no_traceback(data_root):
+    import subprocess
+    import sys
+
+    plan_dir = data_root / "raw" / "plans" / "wenzhou-2021-2025"
+    (plan_dir / "supplied_targets.csv").write_text(
+        "region,indicator,target,comparator,basis\n330302,national_standards_led_new,3,>=,省文件\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "qanalysis", "evaluate", "--as-of", AFTER, "--csv"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "supplied_targets.csv, row 2, column indicator" in res.stderr and "全市统筹" in res.stderr

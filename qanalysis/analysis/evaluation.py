@@ -36,7 +36,7 @@ import pandas as pd
 
 from .. import atomic, config
 from ..errors import QAnalysisError
-from ..plan.supplied import nearly_completed_band, supplied_targets
+from ..plan.supplied import check_supplied, nearly_completed_band, supplied_targets
 from ..plan import targetparse
 from . import attainment
 from . import evaluation_text as et
@@ -85,8 +85,10 @@ def _supplied(table: pd.DataFrame, data) -> tuple[np.ndarray, np.ndarray, np.nda
     target = _num(table, "target")
     comparator = table["comparator"].astype(str).to_numpy(dtype=object).copy()
     basis = np.full(len(table), "", dtype=object)
-    sup = supplied_targets(config.plan_dir(data.plan.id))
+    folder = config.plan_dir(data.plan.id)
+    sup = supplied_targets(folder)
     if len(sup):
+        check_supplied(sup, folder, data.regions, data.catalogue, data.targets)
         key = dict(zip(zip(sup["region"], sup["indicator"]), sup.index))
         for i, k in enumerate(zip(table["region"].astype(str), table["indicator"].astype(str))):
             j = key.get(k)

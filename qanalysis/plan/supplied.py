@@ -73,8 +73,49 @@ def supplied_targets(plan_folder) -> pd.DataFrame:
         targets.append(t)
     out = raw[SUPPLIED_COLUMNS].apply(lambda s: s.str.strip()).astype("string")
     out["target"] = pd.Series(targets, index=raw.index, dtype="float64")
+    out["line"] = raw.index.to_numpy() + 2
     dup = out.duplicated(["region", "indicator"], keep=False)
     if dup.any():
         first = int(dup.to_numpy().nonzero()[0][1]) + 2
         raise QAnalysisError(f"{path}, row {first}: a second target for the same region and indicator")
     return out.reset_index(drop=True)
+
+
+def check_supplied(sup: pd.DataFrame, plan_folder, regions: pd.DataFrame, catalogue: pd.DataFrame,
+                   targets: pd.DataFrame) -> None:
+    """Every row of ``supplied_targets.csv`` against the plan: a known region, a known indicator,
+    a target the plan leaves to others for that region, a number a degree can be computed from.
+    All problems at once, one line each naming the file, row, column and reason (exit 1)."""
+    import difflib  # stdlib, only when there is a file to check
+
+    path = Path(plan_folder) / SUPPLIED_FILE
+    codes = set(regions["code"].astype(str))
+    ids = list(catalogue["id"].astype(str))
+    names = dict(zip(catalogue["name_zh"].astype(str), ids))
+    tg = targets.set_index(["region", "indicator"])
+    lines = []
+    for _, r in sup.iterrows():
+        where = f"{path}, row {int(r['line'])}"
+        reg, ind = str(r["region"]), str(r["indicator"])
+        if reg not in codes:
+            lines.append(f"{where}, column region: {reg!r} is not a region of this plan "
+                         f"(regions.csv: {', '.join(sorted(codes))})")
+            continue
+        if ind not in ids:
+            near = difflib.get_close_matches(ind, ids + list(names), n=1)
+            hint = f" — did you mean {names.get(near[0], near[0])!r}?" if near else ""
+            lines.append(f"{where}, column indicator: {ind!r} is not an indicator of this plan{hint}")
+            continue
+        row = tg.loc[(reg, ind)] if (reg, ind) in tg.index else None
+        if row is not None and str(row["target_basis"]) == "city_only":
+            lines.append(f"{where}, column indicator: {ind} is a city-wide target (全市统筹) with no "
+                         f"county share; a number for {reg} would judge the county against the whole city")
+        elif row is not None and pd.notna(row["target"]):
+            lines.append(f"{where}, column target: {ind} already has a plan target for {reg} "
+                         f"({row['comparator']} {row['target']:g}); supplied_targets.csv is only for targets "
+                         "the plan leaves to others (省定目标) — change the plan's target instead")
+        if str(r["comparator"]) == "==" and float(r["target"]) == 0:
+            lines.append(f"{where}, column comparator: == 0 cannot be kept at (no completion degree); "
+                         "write <= 0 for 全面消除/清零")
+    if lines:
+        raise QAnalysisError("\n".join([f"{len(lines)} problem(s) in {path}:"] + lines))
