@@ -14,7 +14,7 @@ from .errors import QAnalysisError
 
 KINDS = ("level", "stock", "increment", "unquantified")
 COMPARATORS = (">=", "<=", "==")
-OBSERVATION_STATUSES = ("published", "provisional", "illustrative")
+OBSERVATION_STATUSES = ("published", "provisional", "estimated", "illustrative")  # estimated: 预计数
 TARGET_BASES = ("plan", "city_default", "pro_rata", "city_only", "override")
 
 # column -> pandas dtype. "string" columns never hold NaN in place of "" except where noted.

@@ -95,10 +95,11 @@ REASONS = {
 
 # ---------------------------------------------------------------- data status of a value / a series
 DATA_STATUS = {
-    "zh": {"published": "公开发布", "provisional": "初步数据（未正式发布）", "illustrative": "示例数据",
+    "zh": {"published": "公开发布", "provisional": "初步数据（未正式发布）", "estimated": "预计数（非统计数）",
+           "illustrative": "示例数据",
            "mixed": "混合（逐年状态见数据来源）", "": "无数据"},
-    "en": {"published": "published", "provisional": "provisional", "illustrative": "illustrative",
-           "mixed": "mixed", "": "no data"},
+    "en": {"published": "published", "provisional": "provisional", "estimated": "estimated",
+           "illustrative": "illustrative", "mixed": "mixed", "": "no data"},
 }
 
 # ---------------------------------------------------------------- what a series rests on
@@ -119,9 +120,10 @@ DATA_SOURCE = {
 }
 # One value's status inside a data_source label: provisional is never called published.
 VALUE_STATUS = {
-    "zh": {"published": "已发布", "provisional": "初步数，未正式发布", "illustrative": "示例"},
+    "zh": {"published": "已发布", "provisional": "初步数，未正式发布", "estimated": "预计数，非统计数",
+           "illustrative": "示例"},
     "en": {"published": "published", "provisional": "provisional (not yet published)",
-           "illustrative": "illustrative"},
+           "estimated": "estimated (not a statistic)", "illustrative": "illustrative"},
 }
 # The data notes (Excel notes sheet, report): deliveries used, values replaced, the fit window.
 DELIVERY_NOTES = {

@@ -206,3 +206,53 @@ def test_the_cli_refuses_a_bad_supplied_target_with_exit_1_and_no_traceback(data
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert "supplied_targets.csv, row 2, column indicator" in res.stderr and "全市统筹" in res.stderr
+
+
+# ------------------------------------------------------------- 8. estimates (预计数)
+def test_estimated_status_is_read_from_csv_and_excel_in_chinese_and_english(plan, tmp_path):
+    import openpyxl
+
+    from qanalysis.data.readers import read_observations
+
+    csv = tmp_path / "报送.csv"
+    csv.write_text("地区,指标,年份,数值,数据状态,来源\n"
+                   "鹿城区,制造业产品质量合格率,2024,95.9,正式,区统计局\n"
+                   "鹿城区,制造业产品质量合格率,2025,96.1,预计,区市场监管局\n"
+                   "鹿城区,服务质量满意度,2025,90.2,estimated,区市场监管局\n"
+                   "鹿城区,城市 PM2.5 平均浓度,2025,24,初步,区生态环境分局\n", encoding="utf-8")
+    obs, problems = read_observations(csv, plan)
+    assert not [p for p in problems if p.severity == "error"], problems
+    st = dict(zip(zip(obs["indicator"], obs["year"]), obs["status"]))
+    assert st[("mfg_product_pass_rate", 2025)] == "estimated" and st[("service_quality_satisfaction", 2025)] == "estimated"
+    assert st[("mfg_product_pass_rate", 2024)] == "published" and st[("pm25_concentration", 2025)] == "provisional"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["地区", "指标", "年份", "数值", "数据状态", "来源"])
+    ws.append(["鹿城区", "制造业产品质量合格率", 2025, 96.1, "预计数", "区市场监管局"])
+    wb.save(tmp_path / "报送.xlsx")
+    obs, problems = read_observations(tmp_path / "报送.xlsx", plan)
+    assert list(obs["status"]) == ["estimated"], problems
+
+
+def test_an_estimated_final_value_gives_an_estimated_verdict_counted_apart(plan, tmp_path):
+    """"共确定34项主要指标，预计31项顺利完成规划目标": a verdict on an estimate says 预计."""
+    ys = {"mfg_product_pass_rate": {2021: 95.2, 2022: 95.5, 2023: 95.8, 2024: 95.9, 2025: 96.1},
+          "prefab_building_share": {2021: 31, 2022: 32, 2023: 33, 2024: 33.5, 2025: 34},
+          "new_product_output_rate": {2021: 38.5, 2022: 39, 2023: 39.3, 2024: 39.6, 2025: 39.9},
+          "service_quality_satisfaction": {2021: 88, 2022: 89, 2023: 89.5, 2024: 90, 2025: 90.5}}
+    status = {(i, 2025): "estimated" for i in ("mfg_product_pass_rate", "prefab_building_share", "new_product_output_rate")}
+    ev, t = evaluated(plan, ys, status=status)
+    assert t.loc["mfg_product_pass_rate", "verdict_zh"] == "预计完成"
+    assert t.loc["new_product_output_rate", "verdict_zh"] == "预计基本完成"
+    assert t.loc["prefab_building_share", "verdict_zh"] == "预计未完成"
+    assert t.loc["service_quality_satisfaction", "verdict_zh"] == "完成"
+    assert t.loc["mfg_product_pass_rate", "data_status"] == "estimated"
+    assert t.loc["mfg_product_pass_rate", "sentence_zh"].startswith("预计完成（2025年为预计数")
+    s = ev.summary(CITY)["core"]
+    assert s["completed"] == 1 and s["estimated_completed"] == 1 and s["estimated_nearly_completed"] == 1
+    sentence = ev.summary_sentence(CITY)
+    assert "预计完成1项、预计基本完成1项、预计未完成1项" in sentence and "预计数另计" in sentence
+    row = ev.completion_table(CITY).set_index("指标名称").loc[t.loc["mfg_product_pass_rate", "name_zh"]]
+    assert row["完成情况"] == "预计完成" and row["数据性质"] == "预计数" and "预计数" in row["完成值(年份)"]
+    a = assess(dataset(plan, ys, status=status), regions=[CITY], as_of=AFTER)
+    assert a.table.set_index("indicator").loc["mfg_product_pass_rate", "status_zh"] == "预计完成"

@@ -174,9 +174,11 @@ def _panel_arrays(data: Dataset, frame: pd.DataFrame):
     Y[row, col] = obs["value"].to_numpy(dtype=float)[keep]
     status, names = factorize_runs(obs["status"].astype(str).to_numpy(dtype=object)[keep])
     flags = np.zeros((len(frame), 3), dtype=bool)
-    for j, s in enumerate(("published", "provisional", "illustrative")):
-        if s in names:
-            flags[:, j] = np.bincount(row[status == names.index(s)], minlength=len(frame)) > 0
+    # an estimate (预计数) is no statistic: in a series' data status it counts as not yet published
+    for j, group in enumerate((("published",), ("provisional", "estimated"), ("illustrative",))):
+        for s in group:
+            if s in names:
+                flags[:, j] |= np.bincount(row[status == names.index(s)], minlength=len(frame)) > 0
     return key, years, Y, flags
 
 

@@ -20,7 +20,7 @@ def value_marks(assessment, region: str) -> dict:
     o = obs[obs["region"].astype(str) == str(region)].sort_values("year")
     kinds = tx.region_rows(assessment, region).set_index("indicator")["kind"].astype(str)
     out: dict[tuple[str, int], tuple[float, str]] = {}
-    rank = {"published": 0, "provisional": 1, "illustrative": 2}
+    rank = {"published": 0, "provisional": 1, "estimated": 2, "illustrative": 3}
     for ind, g in o.groupby(o["indicator"].astype(str), sort=False):
         inc = kinds.get(ind) == "increment"
         total, worst = 0.0, "published"

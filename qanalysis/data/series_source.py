@@ -143,7 +143,7 @@ def series_sources(observations: pd.DataFrame, deliveries: pd.DataFrame | None =
                        _source=real["source"].astype(str).str.strip())
     for (r, i), g in real.groupby(KEY, sort=False):
         basis = BASES[int(g["_rank"].min())]
-        by_status = {s: _years(g.loc[g["_status"] == s, "year"]) for s in ("published", "provisional", "illustrative")
+        by_status = {s: _years(g.loc[g["_status"] == s, "year"]) for s in ("published", "provisional", "estimated", "illustrative")
                      if (g["_status"] == s).any()}
         files = [f"{d} {names[d]}" if d in names and names[d] != d else d
                  for d in dict.fromkeys(g["_delivery"]) if d]

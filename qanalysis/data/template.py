@@ -31,7 +31,7 @@ INSTRUCTIONS_ZH = [
     ("“类型”为“当年新增”的指标（新增类）：填写当年新增的数量，不要填写累计数。", False),
     ("“类型”为“累计值(存量)”或“水平值”的指标：填写当年年末的水平值。", False),
     ("“数据状态”：published = 已正式发布（必须在“来源”中注明出处），provisional = 初步/快报数（默认），"
-     "illustrative = 示例数据（不是真实统计数据）。", False),
+     "estimated = 预计数（规划期末统计数尚未出来时的预计值，评估结论写作“预计完成”等），illustrative = 示例数据（不是真实统计数据）。", False),
     ("“来源”：统计公报、年鉴、部门文件名称或网址。", False),
     ("“基期值”“目标值”来自规划（{county_rule}），仅供参考，不会被读取。", False),
     ("不要合并单元格，不要插入公式（如使用公式，请保存后再提交，或粘贴为数值）。", False),
@@ -41,7 +41,8 @@ INSTRUCTIONS_ZH = [
     ("One sheet per region (do not rename the sheets), one row per indicator, one column per year.", False),
     ("Enter numbers only, in the unit of the 单位 column. Leave a year empty when there is no value.", False),
     ("Indicators of type 当年新增 (increment): enter that year's additions, not the running total.", False),
-    ("数据状态: published (give the 来源 source), provisional (default), illustrative (not real data).", False),
+    ("数据状态: published (give the 来源 source), provisional (default), estimated (预计数: an estimate before "
+     "the statistics are out), illustrative (not real data).", False),
     ("Check the file with: qanalysis validate FILE.xlsx (the workbook records its plan, {plan_id})", False),
 ]
 
@@ -198,7 +199,7 @@ def write_template(path, plan_data: Dataset, regions=None, lang: str = "zh") -> 
         last_row = FIRST_DATA_ROW + len(cat) - 1
         dv = DataValidation(type="list", formula1='"' + ",".join(OBSERVATION_STATUSES) + '"', allow_blank=True,
                             showErrorMessage=True, errorTitle="数据状态",
-                            error="published / provisional / illustrative")
+                            error="published / provisional / estimated / illustrative")
         ws.add_data_validation(dv)
         col = get_column_letter(status_col)
         dv.add(f"{col}{FIRST_DATA_ROW}:{col}{max(last_row, FIRST_DATA_ROW)}")
