@@ -256,3 +256,23 @@ def test_an_estimated_final_value_gives_an_estimated_verdict_counted_apart(plan,
     assert row["完成情况"] == "预计完成" and row["数据性质"] == "预计数" and "预计数" in row["完成值(年份)"]
     a = assess(dataset(plan, ys, status=status), regions=[CITY], as_of=AFTER)
     assert a.table.set_index("indicator").loc["mfg_product_pass_rate", "status_zh"] == "预计完成"
+
+
+# ------------------------------------------------------------- monitoring: zero targets, 数据不足
+def test_a_zero_target_does_not_depend_on_the_model(plan):
+    """全面消除 (≤0): 4, 3, 2, 1, 1 gave P 28% under loglinear and 86% under linear."""
+    ys = {"class5_sections_eliminated": {2020: 4, 2021: 3, 2022: 2, 2023: 1, 2024: 1}}
+    data = dataset(plan, ys)
+    rows = [assess(data, model=m, regions=[CITY]).table.set_index("indicator").loc["class5_sections_eliminated"]
+            for m in ("linear", "loglinear")]
+    for c in ("forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high", "p_attain", "status", "status_reason"):
+        assert rows[0][c] == rows[1][c] or (pd.isna(rows[0][c]) and pd.isna(rows[1][c])), c
+
+
+def test_a_row_with_too_little_data_carries_no_forecast(plan):
+    """Two values (2019, 2020), 数据不足: no forecast, no interval, no probability anywhere."""
+    ys = {"water_function_zone_compliance": {2019: 77.0, 2020: 78.9}}
+    r = assess(dataset(plan, ys), regions=[CITY]).table.set_index("indicator").loc["water_function_zone_compliance"]
+    assert r["status"] == "insufficient_data"
+    for c in ("forecast", "pi80_low", "pi80_high", "pi95_low", "pi95_high", "p_attain"):
+        assert pd.isna(r[c]), c

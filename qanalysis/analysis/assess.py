@@ -8,6 +8,7 @@ words); the reasons are :mod:`.reasons`. ``qanalysis assess`` prints the table.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,8 +243,9 @@ def compute(data: Dataset, model: str = "linear", regions=None) -> tuple[pd.Data
     with np.errstate(invalid="ignore", divide="ignore"):
         off_share = off.sum(axis=1) / plan_obs.sum(axis=1)
     flagged = reversal_risk(status, p.kind, can_fall, has_interval, prob, keep_at_bound, off_share)
-    # no forecast beside 数据不足 from nothing: a row without a fitted line shows none
-    no_line = ~p.fit.has_line & ~rare
+    # no forecast beside 数据不足: a row without a fitted line, or judged 数据不足 (2 points, no
+    # progress category), shows none anywhere
+    no_line = (~p.fit.has_line & ~rare) | (status == "insufficient_data")
     point = np.where(no_line, np.nan, point)
     for lv in fc.LEVELS:
         bands[lv] = tuple(np.where(no_line | flat, np.nan, b) for b in bands[lv])
@@ -451,7 +453,6 @@ def assess(data: Dataset, model: str = "linear", regions=None, as_of=None) -> As
     the rows are final evaluations (:func:`.evaluation.finalize`). None: the monitoring table,
     as the library has always returned it."""
     # stdlib, needed only on this path
-    import dataclasses
     import gc
 
     if as_of is not None:  # as of D only the years before D's year exist (evaluation.usable)
@@ -466,9 +467,28 @@ def assess(data: Dataset, model: str = "linear", regions=None, as_of=None) -> As
     finally:
         if was_enabled:
             gc.enable()
+    if model == "loglinear":
+        table = _zero_targets_linear(table, data, regions)
     if as_of is not None:
         table = evaluation.finalize(table, data, as_of)
     return Assessment(table=table, data=data, model=model, panel=panel)
+
+
+def _zero_targets_linear(table: pd.DataFrame, data: Dataset, regions) -> pd.DataFrame:
+    """A zero target (全面消除, ≤ 0) does not depend on the model: a log-linear line never reaches
+    0, so those rows are the linear model's under either (docs/methods.md)."""
+    tg = data.targets
+    ids = set(tg.loc[(tg["target"] == 0) & (tg["comparator"].astype(str) == "<="), "indicator"].astype(str))
+    if not ids:
+        return table
+    sub = dataclasses.replace(data, catalogue=data.catalogue[data.catalogue["id"].isin(ids)],
+                              targets=tg[tg["indicator"].isin(ids)],
+                              observations=data.observations[data.observations["indicator"].isin(ids)])
+    lin = compute(sub, "linear", regions)[0]
+    lin = lin[(lin["target"] == 0) & (lin["comparator"] == "<=")]
+    key = lambda t: (t["region"].astype(str) + "\t" + t["indicator"].astype(str)).to_numpy()  # noqa: E731
+    out = pd.concat([table[~np.isin(key(table), key(lin))], lin], ignore_index=True)
+    return out.set_index(key(out)).loc[key(table)].reset_index(drop=True)
 
 
 def write_assessment(assessment: Assessment, processed_dir) -> Path:

@@ -248,6 +248,9 @@ def detail(assessment, region: str, indicator: str) -> Detail:
     years_h = p.years[p.M[i]].astype(int)
     done = float(p.done[i])
     point, bands, prob = _answer(assessment, i, results, years_h, done, row)
+    if str(row["status"]) == "insufficient_data":  # 数据不足 carries no forecast, here as in the table
+        point, prob = np.nan, np.nan
+        bands = {lv: (np.nan, np.nan) for lv in bands}
 
     n = len(values)
     nan = pd.Series(np.nan, index=years)
