@@ -160,14 +160,57 @@ def _county_share_series(city_vals: np.ndarray, counties: list[str], dec: int,
 
 def illustrative(data: Dataset, anchors: pd.DataFrame | None = None,
                  seed: int = config.ILLUSTRATIVE_SEED) -> pd.DataFrame:
-    """Illustrative observations for every region × indicator × year before the target year.
+    """Illustrative observations for every region × indicator × year up to the target year.
 
     ``anchors`` (region, indicator, year, value) are real values the series must
     pass through; the rows returned do not include the anchor years themselves
     for those series (the caller keeps the real values).
+
+    The target year is filled like every other year (示例数据, so the demo shows the final
+    evaluation), without changing a single earlier value: the series are drawn up to the year
+    before the target year as always, and again up to the target year; the target year's value
+    is the earlier draw's last value plus the later draw's last yearly change (for an increment,
+    the later draw's additions). The city's later draw equals its earlier one year by year, so its
+    target-year value is the model's; counts still add up over the counties.
     """
     info = data.plan
-    years_all = np.arange(info.data_first_year, info.target_year)
+    before = _series(data, anchors, seed, np.arange(info.data_first_year, info.target_year))
+    through = _series(data, anchors, seed, np.arange(info.data_first_year, info.target_year + 1))
+    kinds = dict(zip(data.catalogue["id"], data.catalogue["kind"]))
+    shared = set(getattr(info, "county_share_indicators", ()))
+    frames = []
+    for key, (years, vals, lo, hi, dec) in before.items():
+        y2, v2 = through[key][0], through[key][1]
+        region, ind = key
+        ty = info.target_year
+        if ty in y2 and ty not in years:
+            last = v2[y2 == ty][0]
+            if kinds[ind] != "increment" and len(years) and (ty - 1) in y2 and (ty - 1) in years:
+                step = 0.0 if ind in shared else last - v2[y2 == ty - 1][0]  # designations are kept
+                last = vals[years == ty - 1][0] + step
+            years = np.append(years, ty)
+            vals = np.append(vals, np.round(_clip(np.array([last]), lo, hi), dec))
+        frames.append(_frame(region, ind, years, vals, anchors_of(anchors, region, ind)))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(OBSERVATION_COLUMNS))
+    return typed(out, OBSERVATION_COLUMNS)
+
+
+def anchors_of(anchors, region, ind) -> set:
+    if anchors is None or not len(anchors):
+        return set()
+    m = (anchors["region"] == region) & (anchors["indicator"] == ind)
+    return set(anchors.loc[m, "year"].astype(int))
+
+
+def _frame(region, ind, years, vals, taken) -> pd.DataFrame:
+    keep = ~np.isin(years, list(taken))
+    return pd.DataFrame({"region": region, "indicator": ind, "year": years[keep], "value": vals[keep] + 0.0,
+                         "status": "illustrative", "source": SOURCE, "note": ""})
+
+
+def _series(data: Dataset, anchors, seed: int, years_all: np.ndarray) -> dict:
+    """{(region, indicator): (years, values, lower, upper, decimals)} drawn over ``years_all``."""
+    info = data.plan
     regions = data.regions
     city = info.city_code
     counties = regions.loc[regions["level"] == "county", "code"].tolist()
@@ -177,7 +220,7 @@ def illustrative(data: Dataset, anchors: pd.DataFrame | None = None,
         for (r, i), g in anchors.groupby(["region", "indicator"]):
             anchor_map[(r, i)] = dict(zip(g["year"].astype(int), g["value"].astype(float)))
 
-    frames = []
+    out = {}
     for ind in data.catalogue.to_dict("records"):
         rng = np.random.default_rng([seed, zlib.crc32(ind["id"].encode())])
         new_in_plan = np.isnan(ind["baseline"]) and ind["kind"] in ("stock", "increment")
@@ -217,11 +260,5 @@ def illustrative(data: Dataset, anchors: pd.DataFrame | None = None,
                     v = _anchor(v, years, anchor_map.get((c, ind["id"]), {}))
                     series[c] = np.round(_clip(v, lo, hi), dec)
         for region, vals in series.items():
-            taken = anchor_map.get((region, ind["id"]), {})
-            keep = ~np.isin(years, list(taken))
-            frames.append(pd.DataFrame({
-                "region": region, "indicator": ind["id"], "year": years[keep],
-                "value": vals[keep] + 0.0, "status": "illustrative", "source": SOURCE, "note": "",
-            }))
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(OBSERVATION_COLUMNS))
-    return typed(out, OBSERVATION_COLUMNS)
+            out[(region, ind["id"])] = (years, vals, lo, hi, dec)
+    return out
