@@ -171,7 +171,7 @@ def test_page_setup_numbers_and_title(assessment, county_doc):
     assert "PAGE" in footer_xml and "fldChar" in footer_xml
     first = [p.text for p in county_doc.paragraphs[:4]]
     assert first[0] == assessment.data.plan.name_zh and first[1] == "平阳县指标监测报告"
-    assert "数据截至2024年" in first[2] and "数据性质" in first[2]
+    assert "数据截至2025年" in first[2] and "数据性质" in first[2]
     assert first[3].startswith("【示例数据】")
     texts = [p.text for p in county_doc.paragraphs]
     assert "四、与全市对比" in texts and "附：数据来源与方法说明" in texts

@@ -54,7 +54,7 @@ def test_deck_has_the_slides_listed(assessment, charts, decks, region):
     titles = [_title(s) for s in slides]
     name = tx.region_name(assessment, region)
     texts0 = " ".join(sh.text_frame.text for sh in slides[0].shapes if sh.has_text_frame)
-    assert f"{name}指标监测" in texts0 and "数据截至2024年" in texts0
+    assert f"{name}指标监测" in texts0 and "数据截至2025年" in texts0
     assert titles[1] == f"总体情况：{name}"
     n_heat = len(charts.heatmap_pages())
     cats = list(dict.fromkeys(rows["category"]))

@@ -38,10 +38,12 @@ def test_starts_on_the_city_and_its_first_off_track_indicator_with_chart_and_tab
     city = str(assessment.data.plan.city_code)
     city_rows = t[t["region"] == city].set_index("indicator")
     assert ex.region == city
-    assert city_rows.loc[ex.indicator, "status"] == "off_track"
-    # no off-track indicator listed before it
+    # the first of off_track, missed, at_risk the city has (the demo fills 2025 since issue 30: missed)
+    wanted = next(w for w in ("off_track", "missed", "at_risk") if (city_rows["status"] == w).any())
+    assert city_rows.loc[ex.indicator, "status"] == wanted
+    # no such indicator listed before it
     before = ex.indicators[:ex.indicators.index(ex.indicator)]
-    assert all(city_rows.loc[i, "status"] != "off_track" for i in before)
+    assert all(city_rows.loc[i, "status"] != wanted for i in before)
     assert _img(ex) == (city, ex.indicator, "trend")
     assert ex.draw_count == 1
     assert city_rows.loc[ex.indicator, "name_zh"] in ex.table_html.value

@@ -19,7 +19,7 @@ def test_every_region_and_indicator_has_data(plan_data):
     assert len(pairs) == len(plan_data.regions) * len(plan_data.catalogue)
     assert (g["status"] == "illustrative").all()
     assert g["source"].str.contains("示例").all()
-    assert g["year"].max() == plan_data.plan.target_year - 1
+    assert g["year"].max() == plan_data.plan.target_year   # the target year is filled too (issue 30)
 
 
 def test_within_bounds(plan_data):
@@ -66,7 +66,7 @@ def test_city_series_starts_from_the_baseline_and_passes_through_anchors(plan_da
     r20, r22 = 95.0 - raw.loc[2020], 97.5 - raw.loc[2022]   # residuals at the anchors
     want = {y: raw.loc[y] + r20 for y in range(2016, 2020)}   # before the baseline: shifted onto it
     want[2021] = raw.loc[2021] + (r20 + r22) / 2              # between anchors: linear
-    want.update({y: raw.loc[y] + r22 for y in (2023, 2024)})  # after the last: its shift
+    want.update({y: raw.loc[y] + r22 for y in (2023, 2024, 2025)})  # after the last: its shift
     assert sorted(s.index) == sorted(want)
     for y, v in want.items():
         assert s.loc[y] == pytest.approx(v, abs=0.1 + 1e-9), y   # ± one unit of the value's rounding

@@ -83,7 +83,7 @@ def test_a_second_plan_is_new_files_not_new_code(tmp_path):
     assert data.plan.target_year == 2030 and data.plan.city_code == "331100"
     obs = data.observations
     assert set(obs["region"]) == {"331100", "331102", "331121"}
-    assert obs["year"].min() == 2021 and obs["year"].max() == 2029
+    assert obs["year"].min() == 2021 and obs["year"].max() == 2030   # the target year is filled too (issue 30)
     t = data.targets.set_index(["region", "indicator"])
     # counts are shared by weight 2:1 by largest remainder: 50 × 2/3 = 33.3 → 33, 16.7 → 17 (sum 50)
     assert t.loc[("331102", "standards_new"), "target"] == 33

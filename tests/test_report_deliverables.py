@@ -233,7 +233,7 @@ def test_html_reads_like_the_word_report(run, assessment, code):
     assert sorted(page.appendix) == sorted(rows["indicator"])       # every indicator once
     assert page.images and all(src.startswith("data:image/png;base64,") for src in page.images)
     html = _html(out, code)
-    assert "数据截至2024年" in html and "【示例数据】" in html
+    assert "数据截至2025年" in html and "【示例数据】" in html
     for para in tx.overview_paragraphs(assessment, code, with_note=False):
         assert para in unescape(html)
     # full-width punctuation in the Chinese prose of the page (charts' text is in the images)
