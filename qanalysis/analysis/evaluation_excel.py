@@ -77,7 +77,7 @@ def write(ev, path: Path, regions=None) -> Path:
     annex = et.trend_annex(ev.table[ev.table["region"].isin(regions)])
     if len(annex):
         ws = wb.create_sheet("附表 趋势估计")
-        _put(ws, 1, 1, "附表：趋势估计（按历年数据线性外推，仅供参考，不是评估结论；完成情况以实际完成值为准）")
+        _put(ws, 1, 1, "附表：趋势估计（按历年数据的趋势外推（各行所用模型见评估明细），仅供参考，不是评估结论；完成情况以实际完成值为准）")
         _frame(ws, annex, 3)
     atomic.write_with(path, lambda p: wb.save(p))
     return path

@@ -48,7 +48,9 @@ def baseline_status(row, marks: dict) -> str:
 
 def mark(status: str) -> str:
     """The mark a cell carries: * 示例数据, † 初步数据, nothing for a published value."""
-    return {"illustrative": tx.MARK_ILLUSTRATIVE, "provisional": tx.MARK_PROVISIONAL}.get(status, "")
+    # an estimate (预计数) is no published value either: marked like a provisional one
+    return {"illustrative": tx.MARK_ILLUSTRATIVE, "provisional": tx.MARK_PROVISIONAL,
+            "estimated": tx.MARK_PROVISIONAL}.get(status, "")
 
 
 def header(assessment, years: list[int]) -> list[str]:
