@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?=
 
-.PHONY: reports test prepare bench clean
+.PHONY: reports test check prepare bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,15 @@ prepare: $(STAMP)
 reports: prepare
 	$(BIN)/qanalysis reports $(if $(JOBS),--jobs $(JOBS),)
 
+# the whole suite (CI): every test, then every notebook under nbval
 test: prepare
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly notebooks
+
+# the inner loop: everything but the tests marked slow (report batches, browsers, servers,
+# LibreOffice, concurrent processes, kill faults); `make test` before you land
+check: prepare
+	$(BIN)/python -m pytest -n 2 --dist loadscope -m "not slow" -q tests
 
 bench: prepare
 	$(BIN)/python benchmarks/bench_assess.py

@@ -29,6 +29,23 @@ def dataset():
     return build()
 
 
+@pytest.fixture(scope="session")
+def shipped_assessment(dataset):
+    """The monitoring assessment of the shipped data (the library's default: no date), computed once."""
+    from qanalysis.analysis.assess import assess
+
+    return assess(dataset)
+
+
+@pytest.fixture(scope="session")
+def briefing_charts(shipped_assessment):
+    """One chart cache for the Word and deck tests (grouped on one worker below): each chart drawn once,
+    at 60 dpi: the tests read structure, not pixels."""
+    from qanalysis.briefing.charts import ChartProvider
+
+    return ChartProvider(shipped_assessment, dpi=60)
+
+
 @pytest.fixture
 def plan_copy(tmp_path) -> Path:
     """A writable copy of the shipped plan folder, for breaking it on purpose."""
@@ -101,3 +118,26 @@ def pytest_terminal_summary(terminalreporter):
     if _BROWSER_SKIPS:
         terminalreporter.write_sep("!", f"browser tests SKIPPED: {_BROWSER_SKIPS[0]} — "
                                         "set QANALYSIS_REQUIRE_BROWSER=1 to make this a failure")
+
+
+# ---------------------------------------------------------------- which worker runs what
+# `make test` and `make check` run `-n 2 --dist loadscope`: each test module runs whole on one
+# worker, so a module-scoped fixture (a report batch, a served explorer) is built once. The
+# modules named here share a costly session fixture (the shipped assessment and its drawn charts,
+# above) and run on one worker as if they were one module. (`--dist loadgroup` would say this with
+# marks, but under pytest 9 xdist 3.8 no longer puts the group into the test id; this hook works.)
+SHARED_WORKER = {"test_briefing_docx": "briefing", "test_briefing_pptx": "briefing",
+                 "test_briefing_text": "briefing"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return SHARED_WORKER.get(Path(module).stem, module)
+
+    return SharedModules(config, log)

@@ -125,6 +125,7 @@ def b(tmp_path, data_dir):
     shutil.rmtree(batch_.tmp, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_ctrl_c_after_2_of_4_keeps_them_and_resume_runs_the_other_2(b, monkeypatch):
     b.behave({"330303": "hang"})  # the third region is in flight when Ctrl-C comes
     proc = b.start("--jobs", "1")  # the progress bar on: the message must not land inside it
@@ -157,6 +158,7 @@ def test_ctrl_c_after_2_of_4_keeps_them_and_resume_runs_the_other_2(b, monkeypat
     assert s.exit_code == 0 and sorted(s.ok) == sorted(CODES)
 
 
+@pytest.mark.slow
 def test_kill_9_of_the_batch_leaves_no_process_and_no_temp_files(b, capfd):
     b.behave({"330302": "hang"})
     proc = b.start("--jobs", "2", "--no-progress")
@@ -182,6 +184,7 @@ def test_kill_9_of_the_batch_leaves_no_process_and_no_temp_files(b, capfd):
     assert b.leftovers() == []
 
 
+@pytest.mark.slow
 def test_a_second_batch_into_the_same_folder_refuses_then_sigterm_stops_the_first(b, capfd):
     b.behave({"330300": "hang"})
     first = b.start("--jobs", "1", "--no-progress")
@@ -205,6 +208,7 @@ def test_a_second_batch_into_the_same_folder_refuses_then_sigterm_stops_the_firs
     wait_gone(b)
 
 
+@pytest.mark.slow
 def test_a_later_batch_removes_what_dead_writers_left_and_keeps_live_ones(b, monkeypatch, capfd):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a PID that certainly ended
@@ -235,6 +239,7 @@ def test_a_later_batch_removes_what_dead_writers_left_and_keeps_live_ones(b, mon
     assert list(b.tmp.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_worker_stops_when_its_stdin_closes_mid_report(b, monkeypatch):
     """The portable fallback, without the parent dying (so no parent-death signal):
     EOF on stdin during a report ends the worker, its kernel and its temporary folders."""

@@ -15,6 +15,9 @@ from html import unescape
 from pathlib import Path
 
 import docx
+import pytest
+
+pytestmark = pytest.mark.slow  # real report batches: left out of `make check`
 
 FIX = Path(__file__).parent / "fixtures" / "notebooks"
 CITY, COUNTY, OTHER, THIRD = "330300", "330302", "330303", "330304"

@@ -5,9 +5,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from qanalysis.analysis.assess import assess
 from qanalysis.briefing import text as tx
-from qanalysis.briefing.charts import ChartProvider
 from qanalysis.briefing.docx_report import write_docx
 from qanalysis.errors import QAnalysisError
 
@@ -16,13 +14,13 @@ MARKS = (tx.MARK_ILLUSTRATIVE, tx.MARK_PROVISIONAL, tx.MARK_PRO_RATA)
 
 
 @pytest.fixture(scope="module")
-def assessment(dataset):
-    return assess(dataset)
+def assessment(shipped_assessment):
+    return shipped_assessment
 
 
 @pytest.fixture(scope="module")
-def charts(assessment):
-    return ChartProvider(assessment, dpi=60)   # low resolution: the tests read structure, not pixels
+def charts(briefing_charts):
+    return briefing_charts
 
 
 @pytest.fixture(scope="module")

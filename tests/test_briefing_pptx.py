@@ -6,22 +6,20 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pptx.util import Inches
 
-from qanalysis.analysis.assess import assess
 from qanalysis.briefing import text as tx
-from qanalysis.briefing.charts import ChartProvider
 from qanalysis.briefing.pptx_deck import write_pptx
 
 CITY, COUNTY = "330300", "330326"
 
 
 @pytest.fixture(scope="module")
-def assessment(dataset):
-    return assess(dataset)
+def assessment(shipped_assessment):
+    return shipped_assessment
 
 
 @pytest.fixture(scope="module")
-def charts(assessment):
-    return ChartProvider(assessment, dpi=60)
+def charts(briefing_charts):
+    return briefing_charts
 
 
 @pytest.fixture(scope="module")

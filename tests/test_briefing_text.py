@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from qanalysis.analysis.assess import assess
 from qanalysis.briefing import text as tx
 from qanalysis.briefing.docx_report import chinese_count
 
@@ -14,8 +13,8 @@ HALF_WIDTH = re.compile(r"[,;:()]")  # in Chinese prose these are written ，；
 
 
 @pytest.fixture(scope="module")
-def assessment(dataset):
-    return assess(dataset)
+def assessment(shipped_assessment):
+    return shipped_assessment
 
 
 def _rows(a, region):

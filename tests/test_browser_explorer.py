@@ -45,7 +45,8 @@ COUNTY = ("330302", "鹿城区")
 SEARCH = ("数控", "equipment_nc_rate", "装备数控化率")
 
 # without a browser: a failure in CI (or QANALYSIS_REQUIRE_BROWSER=1), else a skip named in the summary
-pytestmark = pytest.mark.usefixtures("browser_available")
+# a real browser against JupyterLab and Voilà: left out of `make check`
+pytestmark = [pytest.mark.usefixtures("browser_available"), pytest.mark.slow]
 
 
 # ---------------------------------------------------------------- servers

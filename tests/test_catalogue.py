@@ -200,3 +200,21 @@ def test_a_row_target_year_is_read_and_a_second_year_becomes_a_milestone_note(pl
     with pytest.raises(InputError) as err:
         read_plan(plan_copy)
     assert [(p.code, p.row, p.column) for p in err.value.problems] == [("bad_year", 3, "target_year")]
+
+
+def test_the_schema_check_keeps_the_slow_iri_checker_out_and_leaves_it_importable():
+    """A plan is checked without importing rfc3987_syntax (1.5 s of grammar building on import, which
+    every validate and prepare paid), the check still finds a bad row, and the module is not
+    blocked for whoever imports it later in the same process."""
+    probe = (
+        "import sys\n"
+        "from qanalysis.plan.catalogue import read_plan, schema_problems\n"
+        "cat = read_plan().catalogue\n"
+        "assert schema_problems(cat) == []\n"
+        "bad = cat.copy(); bad.loc[bad.index[0], 'kind'] = 'levle'\n"
+        "assert [p.column for p in schema_problems(bad)] == ['kind']\n"
+        "assert 'jsonschema' in sys.modules and 'rfc3987_syntax' not in sys.modules\n"
+        "import rfc3987_syntax\n"
+        "print('ok')\n")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr

@@ -22,6 +22,8 @@ import qanalysis
 from qanalysis.analysis.assess import assess
 from qanalysis.briefing.text import num
 
+pytestmark = pytest.mark.slow  # a delivery through a real report batch: left out of `make check`
+
 REGION = "330302"
 CSV_IND, CSV_YEARS = "mfg_product_pass_rate", [2017, 2018, 2020, 2021, 2022, 2023]
 CSV_VALUES = [92.35, 92.8, 93.55, 94.1, 94.45, 95.05]

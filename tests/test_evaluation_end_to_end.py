@@ -84,6 +84,7 @@ def delivered(data_root, tmp_path):
     return csv
 
 
+@pytest.mark.slow
 def test_each_case_through_csv_excel_and_the_county_report(delivered, tmp_path):
     # --- evaluate --csv: one row per (region, indicator), verdicts as docs/evaluation.md states
     out = qa("evaluate", "--as-of", AS_OF, "--csv", "--region", REGION, CITY).stdout

@@ -11,7 +11,11 @@ import time
 import urllib.request
 from urllib.parse import urlparse
 
+import pytest
+
 from qanalysis.explore import server
+
+pytestmark = pytest.mark.slow  # a served explorer: left out of `make check`
 
 URL = re.compile(r"http://127\.0\.0\.1:\d+/\S*")   # with or without a token in the query
 

@@ -125,6 +125,7 @@ def _no_wenzhou(where: str, text: str) -> None:
     assert not re.search(r"\bnan\b|nan%", text), f"{where}: nan shown"
 
 
+@pytest.mark.slow
 def test_a_plan_from_its_target_sentences_end_to_end(data_root, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("QANALYSIS_PLAN", "")  # --plan sets it for the run: undone after the test
     (tmp_path / "regions.txt").write_text("\n".join(REGIONS) + "\n", encoding="utf-8")

@@ -62,6 +62,7 @@ def _html(out: Path, code: str) -> str:
 
 # ---------------------------------------------------------------- the folder
 
+@pytest.mark.slow
 def test_default_deliverables_and_no_chart_files(run):
     out, s = run
     for code in (COUNTY, CITY):
@@ -74,6 +75,7 @@ def test_default_deliverables_and_no_chart_files(run):
     assert set(m["regions"]) == {COUNTY, CITY} and m["summary_xlsx"]["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_each_chart_drawn_once_in_a_report(run, assessment):
     """The kernel's own count: one render per chart, the heatmap pages and 表1 shared in the kernel."""
     out, _ = run
@@ -109,6 +111,7 @@ def _runs(doc):
                     yield from p.runs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", [COUNTY, CITY])
 def test_word_report_written_by_the_batch_is_complete(run, assessment, code):
     from docx import Document
@@ -151,6 +154,7 @@ def test_word_report_written_by_the_batch_is_complete(run, assessment, code):
         assert "单个年份影响较大的需关注指标：" not in texts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", [COUNTY, CITY])
 def test_deck_written_by_the_batch_is_complete(run, assessment, code):
     from pptx import Presentation
@@ -216,6 +220,7 @@ class _Page(HTMLParser):
             self._head[1] += data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", [COUNTY, CITY])
 def test_html_reads_like_the_word_report(run, assessment, code):
     out, _ = run
@@ -241,6 +246,7 @@ def test_html_reads_like_the_word_report(run, assessment, code):
     assert not re.search(r"[\u4e00-\u9fff][,;:()]|[,;:(][\u4e00-\u9fff]", visible)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", [COUNTY, CITY])
 def test_html_points_to_no_network_address(run, code):
     out, _ = run
@@ -250,6 +256,7 @@ def test_html_points_to_no_network_address(run, code):
     assert "@font-face" in html and "qanalysis-cjk" in html   # the embedded CJK subset stays
 
 
+@pytest.mark.slow
 def test_html_opens_offline_in_a_browser(browser_available, run, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -50,6 +50,7 @@ def _manifest(out):
     return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_ok_outputs_manifest_and_str_parameters(data_dir, tmp_path, monkeypatch):
     out = tmp_path / "out"
     # a worker retires after 3 jobs (its memory grows): the 4th report gets a new one
@@ -82,6 +83,7 @@ def test_ok_outputs_manifest_and_str_parameters(data_dir, tmp_path, monkeypatch)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow
 def test_charts_switch_reaches_the_notebook(data_dir, tmp_path, capsys):
     """`qanalysis reports --charts` asks the report notebook for PNG+SVG files of every chart."""
     out = tmp_path / "out"
@@ -94,6 +96,7 @@ def test_charts_switch_reaches_the_notebook(data_dir, tmp_path, capsys):
     assert 'chart_files = "png,svg"' in "".join(injected[0]["source"])
 
 
+@pytest.mark.slow
 def test_failures_resume_and_atomic_rerun(data_dir, tmp_path, behaviour, capsys):
     out = tmp_path / "out"
     behaviour({"330302": "fail", "330303": "hang"})
@@ -142,6 +145,7 @@ def test_failures_resume_and_atomic_rerun(data_dir, tmp_path, behaviour, capsys)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow
 def test_parent_kills_a_frozen_worker(data_dir, tmp_path, behaviour, monkeypatch):
     # the notebook stops its own worker (SIGSTOP): only the parent's wall clock can end it
     monkeypatch.setattr(pool, "KILL_GRACE", 0.5)
@@ -161,6 +165,7 @@ def test_parent_kills_a_frozen_worker(data_dir, tmp_path, behaviour, monkeypatch
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow
 def test_kernel_start_failure_is_retried_and_reported(data_dir, tmp_path):
     s = _run(data_dir, tmp_path / "out", notebook="bad_kernel.ipynb", regions=["01"])
     r = s.results["01"]
@@ -175,6 +180,7 @@ def test_bad_region_rejected_before_any_path(data_dir, tmp_path, bad):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_dask_cluster_same_results(data_dir, tmp_path, behaviour):
     import distributed  # a declared dependency: a missing one must fail, not skip
 
@@ -232,6 +238,7 @@ def test_assessment_view_shows_increments_as_their_running_sum():
     ("hanging.ipynb", "timeout", "cell_timeout"),   # a cell never returns
     ("slow_start.ipynb", "ok", None),               # slow, but inside its limit
 ])
+@pytest.mark.slow
 def test_a_failing_a_hanging_and_a_slow_notebook(data_dir, tmp_path, notebook, status, kind):
     out = tmp_path / "out"
     s = _run(data_dir, out, notebook=notebook, regions=["01"], jobs=1, timeout=6)

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from qanalysis.atomic import exclusive
 from qanalysis.data import deliveries
@@ -51,6 +52,7 @@ def one_line_error(res) -> str:
     return lines[-1]
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_deliveries_are_all_kept_byte_for_byte(data_root, tmp_path):
     files = [csv(tmp_path / f"d{i:02d}.csv", 90 + i / 10) for i in range(20)]
     procs = [subprocess.Popen([sys.executable, "-m", "qanalysis", "prepare", "--data", str(f)],
@@ -85,6 +87,7 @@ KILL_IN_KEEP = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_run_killed_while_keeping_loses_nothing_and_its_id_is_never_reused(data_root, tmp_path):
     prepare(data_files=[csv(tmp_path / "first.csv", 95.0)])
     folder = deliveries.plan_folder(PLAN)
@@ -178,6 +181,7 @@ def test_a_leftover_removing_folder_is_swept(data_root, tmp_path):
     assert "kept delivery 003" in res.stdout, res.stderr
 
 
+@pytest.mark.slow
 def test_a_second_writer_waits_for_the_lock_or_gives_up_in_one_line(data_root, tmp_path):
     f = csv(tmp_path / "a.csv", 91.0)
     with exclusive(deliveries.config.deliveries_dir() / deliveries.LOCK_FILE, "test"):

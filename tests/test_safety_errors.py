@@ -68,6 +68,7 @@ def full_disk(tmp_path):
         subprocess.run(["umount", str(mnt)], timeout=30)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_leaves_nothing(data_root, full_disk):
     assert run("prepare").returncode == 0
     for args in targets(full_disk):
@@ -75,6 +76,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(data_root, full_disk):
         assert sorted(os.listdir(full_disk)) == ["filler"], (args, os.listdir(full_disk))
 
 
+@pytest.mark.slow
 def test_a_read_only_folder_is_one_line_and_leaves_nothing(data_root, tmp_path):
     assert run("prepare").returncode == 0
     ro = tmp_path / "readonly"

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a served explorer and twenty page loads: left out of `make check`
+
 ROOT = Path(__file__).resolve().parents[1]
 MAX_PAGES = 2
 IDLE = 8

@@ -22,6 +22,8 @@ from qanalysis.analysis.assess import assess
 from qanalysis.briefing import text as btx
 from qanalysis.vocab import MODEL, format_number
 
+pytestmark = pytest.mark.slow  # a real report batch: left out of `make check`
+
 REGION = "330302"
 
 

@@ -9,6 +9,7 @@ are collected and raised together as :class:`~qanalysis.errors.InputError`.
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -252,12 +253,29 @@ def _schema() -> dict:
     return json.loads((config.PACKAGE_DIR / "plan" / "indicator.schema.json").read_text(encoding="utf-8"))
 
 
-def schema_problems(catalogue: pd.DataFrame, file: str = "indicators.csv") -> list[Problem]:
-    """Validate every catalogue row against ``indicator.schema.json``."""
+def _jsonschema():
+    """jsonschema, imported without its optional ``iri`` format checker.
+
+    ``import jsonschema`` imports every optional format checker, and ``rfc3987_syntax`` (pulled
+    in by Jupyter) compiles some 35 Lark grammars on import: 1.5 s added to every ``validate``
+    and ``prepare`` (python-jsonschema/jsonschema#1428). The indicator schema uses no format, so
+    the import is kept out for as long as jsonschema loads; anyone importing it later still can.
+    """
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None   # an ImportError, which jsonschema suppresses
+        try:
+            # jsonschema only when a plan is validated (start-up speed)
+            import jsonschema
+        finally:
+            del sys.modules["rfc3987_syntax"]
     # jsonschema only when a plan is validated (start-up speed)
     import jsonschema
+    return jsonschema
 
-    validator = jsonschema.Draft202012Validator(_schema())
+
+def schema_problems(catalogue: pd.DataFrame, file: str = "indicators.csv") -> list[Problem]:
+    """Validate every catalogue row against ``indicator.schema.json``."""
+    validator = _jsonschema().Draft202012Validator(_schema())
     problems = []
     for i, rec in enumerate(catalogue_records(catalogue)):
         for err in validator.iter_errors(rec):
