@@ -80,10 +80,40 @@ def test_read_published_names_the_bad_cell(tmp_path):
     assert "row 3" in str(e.value) and "value" in str(e.value)
 
 
-def test_real_published_file_runs():
-    f, s = bt.evaluate({"published": bt.read_published()})
-    assert set(s["model"]) == {"linear", "loglinear"}
-    assert (s["coverage95"].between(0, 1)).all() and len(f) > 0
+def test_the_published_values_are_backtested_origin_by_origin():
+    """The shipped published file, each forecast redone by hand: every observed origin with ≥ 3 varying
+    points up to it, every later observed year within 5, fitted by statsmodels OLS; the summary counts them."""
+    pub = bt.read_published()
+    f, s = bt.evaluate({"published": pub})
+    want = {}
+    for (region, ind), g in pub.groupby(["region", "indicator"]):
+        g = g.sort_values("year")
+        yrs, vals = g["year"].to_numpy(), g["value"].to_numpy(float)
+        for k, origin in enumerate(yrs):
+            if k + 1 < 3:
+                continue
+            res = sm.OLS(vals[:k + 1], sm.add_constant(yrs[:k + 1] - 2000.0)).fit()
+            if np.isclose(res.ssr, 0, atol=1e-9):
+                continue   # 100, 100, 100: no variation, no interval to test
+            for year, actual in zip(yrs[k + 1:], vals[k + 1:]):
+                if year - origin <= 5:
+                    fr = res.get_prediction(np.array([[1.0, year - 2000.0]])).summary_frame(alpha=0.05).iloc[0]
+                    want[(region, ind, origin, year)] = (actual, fr["mean"], fr["obs_ci_lower"], fr["obs_ci_upper"])
+    assert len(want) >= 5   # the file holds series long enough to test a forecast on
+    lin = f[f["model"] == "linear"].set_index(["region", "indicator", "origin", "year"])
+    assert sorted(lin.index) == sorted(want)
+    for key, (actual, mean, lo, hi) in want.items():
+        r = lin.loc[key]
+        assert r["actual"] == actual and r["horizon"] == key[3] - key[2]
+        assert (r["forecast"], r["pi95_low"], r["pi95_high"]) == pytest.approx((mean, lo, hi))
+    # the log-linear model forecasts the same (series, origin, year) cells: the file's values are positive
+    log = f[f["model"] == "loglinear"].set_index(["region", "indicator", "origin", "year"])
+    assert sorted(log.index) == sorted(want)
+    overall = s[s["horizon"] == "all"].set_index("model")
+    inside = [lo <= a <= hi for a, _, lo, hi in want.values()]
+    assert overall.loc["linear", "n_forecasts"] == len(want)
+    assert overall.loc["linear", "coverage95"] == pytest.approx(np.mean(inside))
+    assert overall.loc["linear", "mae"] == pytest.approx(np.mean([abs(a - m) for a, m, _, _ in want.values()]))
 
 
 def test_cli_backtest_csv(monkeypatch, capsys, tmp_path):

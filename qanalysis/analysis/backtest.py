@@ -1,7 +1,7 @@
 """Rolling-origin evaluation of the trend forecasts.
 
 For every series and every origin year t with at least ``min_train`` points up
-to t, fit on the years ≤ t and predict each observed year t+1 … t+h_max. The
+to t that vary, fit on the years ≤ t and predict each observed year t+1 … t+h_max. The
 loop runs over origins and horizons (a handful), never over series: each step
 is one vectorized fit of the whole panel. Reported per model (and horizon):
 mean absolute error, the empirical coverage of the 80% and 95% prediction
@@ -71,8 +71,11 @@ def rolling_origin(obs: pd.DataFrame, model: str = "linear", max_horizon: int = 
             j = k + h
             if j >= T:
                 break
+            # a line through values without variation (100, 100, 100) has a zero-width interval:
+            # nothing to test coverage on (the assessment's 数据无波动 rule), and rounding would
+            # count its exact hits as misses
             rows = np.flatnonzero(obs_mask[:, j] & obs_mask[:, k] & (n_train >= min_train)
-                                  & fit_.has_interval)
+                                  & fit_.has_interval & (fit_.s2 > 0))
             if len(rows) == 0:
                 continue
             M = np.zeros((len(rows), T), dtype=bool)
