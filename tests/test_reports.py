@@ -84,14 +84,34 @@ def test_ok_outputs_manifest_and_str_parameters(data_dir, tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
-def test_charts_switch_reaches_the_notebook(data_dir, tmp_path, capsys):
-    """`qanalysis reports --charts` asks the report notebook for PNG+SVG files of every chart."""
+def test_charts_switch_writes_every_chart_of_the_real_report(tmp_path, capsys):
+    """`qanalysis reports --charts` on the real county report: beside the documents, every chart of
+    the region as a 300 dpi PNG and an SVG, one trajectory per quantified indicator and one panel
+    per category, named as `plots.write_region_charts` names them."""
+    import qanalysis
+    from PIL import Image
+
+    from qanalysis.analysis.assess import assess
+    from qanalysis.charts import plots
+
+    region, as_of = "330326", "2025-06-30"
     out = tmp_path / "out"
-    code = cli.main(["reports", "--region", "330302", "--charts", "--out", str(out), "--data-dir",
-                     str(data_dir), "--notebook", str(FIX / "ok.ipynb"), "--jobs", "1", "--no-progress",
-                     "--no-summary"])
+    code = cli.main(["reports", "--region", region, "--charts", "--out", str(out), "--jobs", "1",
+                     "--no-progress", "--no-summary", "--as-of", as_of])
     assert code == 0, capsys.readouterr().err
-    nb = json.loads((out / "330302" / "330302.ipynb").read_text(encoding="utf-8"))
+    a = assess(qanalysis.load(), as_of=as_of)
+    rows = a.table[a.table["region"] == region]
+    stems = [f"{region}_{i}_trajectory" for i in plots.quantified_indicators(a, region)]
+    folder = out / region / "charts"
+    got = sorted(p.name for p in folder.iterdir())
+    panels = [n for n in got if n.endswith("_small_multiples.png")]
+    assert len(panels) == rows["category"].nunique() and len(stems) > 10
+    want = sorted(f"{s}.{f}" for s in stems + [n[:-4] for n in panels] for f in ("png", "svg"))
+    assert got == want
+    with Image.open(folder / f"{stems[0]}.png") as im:
+        assert [round(d) for d in im.info["dpi"]] == [300, 300]
+    assert (folder / f"{stems[0]}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    nb = json.loads((out / region / f"{region}.ipynb").read_text(encoding="utf-8"))
     injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert 'chart_files = "png,svg"' in "".join(injected[0]["source"])
 

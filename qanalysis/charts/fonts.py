@@ -119,11 +119,6 @@ def has_bold() -> bool:
     return False
 
 
-def cjk_font_properties(size: float | None = None) -> font_manager.FontProperties:
-    """``FontProperties`` for the CJK font, for text drawn outside the rc defaults."""
-    return font_manager.FontProperties(family=[cjk_font(), *FALLBACK_FAMILIES], size=size)
-
-
 def cjk_font_file() -> Path:
     """The file matplotlib will use for the CJK family."""
     return Path(font_manager.findfont(font_manager.FontProperties(family=cjk_font()),

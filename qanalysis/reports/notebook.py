@@ -11,7 +11,6 @@ module, never the batch runner.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import re
@@ -256,15 +255,6 @@ def assessment_view(table, region: str, lang: str = "zh"):
 def region_name(assessment, region: str, lang: str = "zh") -> str:
     """The region's name; an unknown code is an error the reader understands."""
     return assessment.data.region_name(region, lang)
-
-
-def region_vs_city(assessment, region: str):
-    """The assessment cut to the city and ``region`` (the city alone: every region)."""
-    city = str(assessment.data.plan.city_code)
-    if str(region) == city:
-        return assessment
-    keep = assessment.table["region"].isin([city, str(region)])
-    return dataclasses.replace(assessment, table=assessment.table[keep].reset_index(drop=True))
 
 
 def report_header(assessment, region: str, lang: str = "zh") -> str:
