@@ -188,6 +188,7 @@ ASSESSMENT_HEADERS_ZH = {
     "fit_first_year": "趋势拟合起始年",
     "reversal_risk": "已达标但有回落/回升风险", "baseline_met": "基期已达标", "flat_data": "数据无波动",
     "data_decimals": "数据小数位数",
+    "as_of": "评估时点", "period_over": "规划期已结束", "evaluation_verdict": "终期评估结论",
 }
 
 TEMPLATE_HEADERS = {
