@@ -189,6 +189,7 @@ ASSESSMENT_HEADERS_ZH = {
     "reversal_risk": "已达标但有回落/回升风险", "baseline_met": "基期已达标", "flat_data": "数据无波动",
     "data_decimals": "数据小数位数",
     "as_of": "评估时点", "period_over": "规划期已结束", "evaluation_verdict": "终期评估结论",
+    "approx_target": "约数目标（左右）",
 }
 
 TEMPLATE_HEADERS = {
