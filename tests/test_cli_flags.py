@@ -1,6 +1,6 @@
 """The command-line flags no other test ran, each run as a user runs it and checked for what it
 promises: `deliveries --remove --prepare`, `prepare --no-fill`, `backtest --horizon/--data`,
-`deck --data`, `review13 --data`, `assess --lang en`, `reports --lang en`."""
+`deck --data`, `review13 --data`, `assess --lang en` (`reports --lang en`: test_reports.py's chart files)."""
 from __future__ import annotations
 
 import io
@@ -103,14 +103,3 @@ def test_assess_lang_en_writes_english_headers(tmp_path, capsys):
     assert len(head_en) == len(head_zh) and sheet_en.max_row == openpyxl.load_workbook(zh).worksheets[0].max_row
     assert all(CJK.search(str(h)) for h in head_zh if h not in ("region", "indicator"))
     assert not any(CJK.search(str(h)) for h in head_en)
-
-
-@pytest.mark.slow   # a real report batch
-def test_reports_lang_en_writes_an_english_report(tmp_path, capsys):
-    out = tmp_path / "reports"
-    assert cli.main(["reports", "--region", "330326", "--lang", "en", "--out", str(out), "--jobs", "1",
-                     "--no-progress", "--no-summary"]) == 0, capsys.readouterr().err
-    page = (out / "330326" / "330326.html").read_text(encoding="utf-8")
-    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
-    assert "Pingyang County" in title and not CJK.search(title)
-    assert "Wenzhou Quality City 14th Five-Year Plan" in page

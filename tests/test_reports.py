@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -85,9 +86,10 @@ def test_ok_outputs_manifest_and_str_parameters(data_dir, tmp_path, monkeypatch)
 
 @pytest.mark.slow
 def test_charts_switch_writes_every_chart_of_the_real_report(tmp_path, capsys):
-    """`qanalysis reports --charts` on the real county report: beside the documents, every chart of
-    the region as a 300 dpi PNG and an SVG, one trajectory per quantified indicator and one panel
-    per category, named as `plots.write_region_charts` names them."""
+    """`qanalysis reports --charts --lang en` on the real county report: beside the documents, every
+    chart of the region as a 300 dpi PNG and an SVG, one trajectory per quantified indicator and one
+    panel per category, named as `plots.write_region_charts` names them, drawn in English (the
+    charts' language; the prose stays Chinese, docs/reports.md)."""
     import qanalysis
     from PIL import Image
 
@@ -96,7 +98,7 @@ def test_charts_switch_writes_every_chart_of_the_real_report(tmp_path, capsys):
 
     region, as_of = "330326", "2025-06-30"
     out = tmp_path / "out"
-    code = cli.main(["reports", "--region", region, "--charts", "--out", str(out), "--jobs", "1",
+    code = cli.main(["reports", "--region", region, "--charts", "--lang", "en", "--out", str(out), "--jobs", "1",
                      "--no-progress", "--no-summary", "--as-of", as_of])
     assert code == 0, capsys.readouterr().err
     a = assess(qanalysis.load(), as_of=as_of)
@@ -110,7 +112,11 @@ def test_charts_switch_writes_every_chart_of_the_real_report(tmp_path, capsys):
     assert got == want
     with Image.open(folder / f"{stems[0]}.png") as im:
         assert [round(d) for d in im.info["dpi"]] == [300, 300]
-    assert (folder / f"{stems[0]}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    svg = (folder / f"{stems[0]}.svg").read_text(encoding="utf-8")
+    words = re.findall(r"<!-- (.*?) -->", svg)        # the chart's text, drawn as outlines
+    assert svg.lstrip().startswith("<?xml") and any("Pingyang County" in w for w in words)
+    # Chinese only in the 示例数据 mark, which every chart carries in both languages
+    assert not [w for w in words if re.search(r"[\u4e00-\u9fff]", w.replace("示例数据", ""))]
     nb = json.loads((out / region / f"{region}.ipynb").read_text(encoding="utf-8"))
     injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert 'chart_files = "png,svg"' in "".join(injected[0]["source"])

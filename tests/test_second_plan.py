@@ -66,7 +66,8 @@ def test_the_word_report_and_the_deck_speak_of_the_second_plan(assessment, tmp_p
 
 
 @pytest.mark.slow   # a real report batch
-def test_the_report_batch_writes_every_region_of_the_second_plan(data_root, tmp_path, capsys):
+def test_the_report_batch_writes_every_region_of_the_second_plan(data_root, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("QANALYSIS_PLAN", "")   # --plan sets it for the run: undone after the test
     shutil.copytree(SECOND_PLAN, data_root / "raw" / "plans" / PLAN)
     out = tmp_path / "reports"
     assert cli.main(["prepare", "--plan", PLAN]) == 0
